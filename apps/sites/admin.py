@@ -1,0 +1,61 @@
+from django.contrib import admin
+from django.db.models import Count
+
+from apps.assets.models import Asset
+
+from .models import Site
+
+
+class SiteAssetInline(admin.TabularInline):
+    model = Asset
+    fields = ("name", "kind", "slug", "parent", "rated_power_kw", "is_active")
+    extra = 0
+    show_change_link = True
+    autocomplete_fields = ("parent",)
+    verbose_name_plural = "Assets at this site"
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "timezone", "supply_band", "asset_count", "is_active")
+    list_filter = ("kind", "is_active", "displaced_source")
+    search_fields = ("name", "slug", "address", "consumer_description")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [SiteAssetInline]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "kind", "address", "timezone", "is_active")}),
+        ("Heat consumer", {"fields": ("consumer_description",)}),
+        (
+            "Contract",
+            {
+                "fields": (
+                    ("supply_temp_min_c", "supply_temp_max_c"),
+                    "min_monthly_heat_kwh",
+                    "contracted_capacity_kw",
+                    ("capacity_charge_per_kw_month", "energy_charge_per_kwh", "currency"),
+                )
+            },
+        ),
+        (
+            "Displaced heat source (avoided cost and carbon)",
+            {
+                "fields": (
+                    "displaced_source",
+                    "displaced_efficiency",
+                    "emission_factor_kg_per_kwh",
+                    "fuel_price_per_kwh",
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_asset_count=Count("assets"))
+
+    @admin.display(description="assets", ordering="_asset_count")
+    def asset_count(self, obj: Site) -> int:
+        return obj._asset_count
+
+    @admin.display(description="supply band")
+    def supply_band(self, obj: Site) -> str:
+        return f"{obj.supply_temp_min_c:g}–{obj.supply_temp_max_c:g} °C"

@@ -1,0 +1,43 @@
+import os
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from apps.sites.demo import seed_demo_sites
+
+
+class Command(BaseCommand):
+    help = "Create or update the demo sites, their assets and the demo admin login (safe to repeat)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-admin", action="store_true", help="Do not create the demo admin login.")
+
+    def handle(self, *args, no_admin=False, **options):
+        sites = seed_demo_sites()
+        for site in sites:
+            self.stdout.write(f"demo site: {site.name} ({site.slug}), {site.assets.count()} assets")
+        if not no_admin:
+            username, password = self._demo_admin()
+            self.stdout.write(self.style.SUCCESS(f"demo admin login: {username} / {password}"))
+
+    def _demo_admin(self) -> tuple[str, str]:
+        """The demo admin; its password comes from HEATOPS_ADMIN_PASSWORD or is made once
+        and kept in var/demo-admin-password so every run prints the same one."""
+        username = os.environ.get("HEATOPS_ADMIN_USER", "admin")
+        password = os.environ.get("HEATOPS_ADMIN_PASSWORD")
+        store = settings.VAR_DIR / "demo-admin-password"
+        if not password:
+            if store.exists():
+                password = store.read_text().strip()
+            else:
+                password = secrets.token_urlsafe(12)
+                store.parent.mkdir(parents=True, exist_ok=True)
+                store.write_text(password + "\n")
+                store.chmod(0o600)
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        return username, password

@@ -1,0 +1,485 @@
+"""The one module that talks to InfluxDB.
+
+It speaks the v1 HTTP API only: line protocol to ``/write`` and InfluxQL to ``/query``.
+InfluxDB 1.x serves it natively and 2.x/3.x through their v1-compatibility endpoints, so
+one code path reaches all of them (docs/telemetry.md). Nothing else in heatops builds line
+protocol or InfluxQL: identifiers, tag values and string literals are quoted and escaped
+here, once.
+
+Errors:
+- ``InfluxUnavailable``: InfluxDB could not be reached (refused, timed out, DNS).
+- ``InfluxQueryError`` / ``InfluxWriteError``: InfluxDB answered with an error; the message
+  carries InfluxDB's own words and the statement or line concerned.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+FieldValue = float | int | bool | str
+
+
+class InfluxError(Exception):
+    """Anything that went wrong talking to InfluxDB."""
+
+
+class InfluxUnavailable(InfluxError):
+    """InfluxDB could not be reached at all."""
+
+
+class InfluxQueryError(InfluxError):
+    """InfluxDB answered a query with an error."""
+
+
+class InfluxWriteError(InfluxError):
+    """InfluxDB refused (part of) a write."""
+
+
+# --- escaping: the only place it happens ----------------------------------------------
+
+_DURATION = re.compile(r"^[1-9][0-9]*(ns|u|µ|ms|s|m|h|d|w)$")
+_AGGREGATES = {"mean", "max", "min", "last", "first", "sum", "count", "median", "spread", "stddev"}
+
+
+def quote_ident(name: str) -> str:
+    """An InfluxQL identifier (measurement, field, tag key), double-quoted."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """An InfluxQL string literal (a tag value in WHERE), single-quoted."""
+    if "\n" in value:
+        raise ValueError("a tag value cannot contain a newline")
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def duration(value: str) -> str:
+    """An InfluxQL duration literal such as 10s or 1h, checked."""
+    if not _DURATION.match(value):
+        raise ValueError(f"{value!r} is not an InfluxQL duration (for example 10s, 5m, 1h, 7d)")
+    return value
+
+
+def time_literal(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("times given to InfluxDB must be timezone-aware")
+    return "'" + moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + "'"
+
+
+def _check_lp_text(kind: str, value: str) -> None:
+    if not value:
+        raise ValueError(f"{kind} must not be empty")
+    if "\n" in value or "\r" in value:
+        raise ValueError(f"{kind} {value!r} contains a line break, which line protocol cannot carry")
+    if value.endswith("\\"):
+        raise ValueError(f"{kind} {value!r} ends with a backslash, which line protocol cannot carry")
+
+
+def _escape_key(value: str, kind: str) -> str:
+    # InfluxDB 1.x line protocol: commas, equals signs and spaces are escaped in tag keys,
+    # tag values and field keys; a backslash before anything else is kept literally.
+    _check_lp_text(kind, value)
+    return value.replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+
+
+def _escape_measurement(value: str) -> str:
+    _check_lp_text("measurement", value)
+    return value.replace(",", "\\,").replace(" ", "\\ ")
+
+
+def _field_value(name: str, value: FieldValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        number = float(value)  # one numeric type for every field: no int/float conflicts
+        if not math.isfinite(number):
+            raise ValueError(f"field {name!r} is {value}, InfluxDB stores only finite numbers")
+        return repr(number)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise TypeError(f"field {name!r} has unsupported type {type(value).__name__}")
+
+
+def _timestamp_ns(moment: datetime | int) -> int:
+    if isinstance(moment, int):
+        return moment
+    if moment.tzinfo is None:
+        raise ValueError("point times must be timezone-aware")
+    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One point: measurement, tags, fields and a time (aware datetime or epoch ns)."""
+
+    measurement: str
+    tags: Mapping[str, str]
+    fields: Mapping[str, FieldValue]
+    time: datetime | int | None = None
+
+    def to_line(self) -> str:
+        if not self.fields:
+            raise ValueError(f"point for {self.measurement!r} has no fields")
+        head = _escape_measurement(self.measurement)
+        for key in sorted(self.tags):
+            head += f",{_escape_key(key, 'tag key')}={_escape_key(str(self.tags[key]), 'tag value')}"
+        body = ",".join(f"{_escape_key(k, 'field key')}={_field_value(k, v)}" for k, v in self.fields.items())
+        line = f"{head} {body}"
+        if self.time is not None:
+            line += f" {_timestamp_ns(self.time)}"
+        return line
+
+
+# --- results --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Series:
+    """One series of a query result; times are epoch milliseconds (UTC)."""
+
+    name: str
+    tags: dict[str, str]
+    columns: list[str]
+    values: list[list]
+
+    def rows(self) -> Iterator[dict]:
+        for row in self.values:
+            yield dict(zip(self.columns, row, strict=False))
+
+
+@dataclass(slots=True)
+class Reading:
+    """The latest point of one series: its measurement, tags, time and non-null fields."""
+
+    measurement: str
+    tags: dict[str, str]
+    time_ms: int
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.time_ms / 1000, tz=UTC)
+
+
+def where_clause(
+    tags: Mapping[str, str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    since: str | None = None,
+) -> str:
+    """A WHERE clause from tag equalities and a time range, every value escaped."""
+    parts = [f"{quote_ident(k)} = {quote_literal(str(v))}" for k, v in sorted((tags or {}).items())]
+    if since is not None:
+        parts.append(f"time > now() - {duration(since)}")
+    if start is not None:
+        parts.append(f"time >= {time_literal(start)}")
+    if end is not None:
+        parts.append(f"time < {time_literal(end)}")
+    return (" WHERE " + " AND ".join(parts)) if parts else ""
+
+
+# --- the client -----------------------------------------------------------------------
+
+
+class InfluxClient:
+    """A client for one InfluxDB database, thread-safe, with pooled connections."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        database: str,
+        username: str = "",
+        password: str = "",
+        timeout: float = 5.0,
+        retention_policy: str = "",
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.database = database
+        self.retention_policy = retention_policy
+        auth = httpx.BasicAuth(username, password) if username else None
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, auth=auth)
+        self.queries = 0  # statements sent; the live bench reads it
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __repr__(self) -> str:
+        return f"<InfluxClient {self.url} db={self.database}>"
+
+    # transport ------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise InfluxUnavailable(f"InfluxDB at {self.url} did not answer in time ({exc})") from exc
+        except httpx.TransportError as exc:
+            raise InfluxUnavailable(f"InfluxDB at {self.url} is unreachable ({exc})") from exc
+
+    def ping(self) -> bool:
+        try:
+            return self._request("GET", "/ping").status_code == 204
+        except InfluxUnavailable:
+            return False
+
+    # writing --------------------------------------------------------------------------
+
+    def write_lines(self, body: str | bytes, *, precision: str = "ns", database: str | None = None) -> None:
+        """Write line protocol as it is. Raises InfluxWriteError with InfluxDB's reason."""
+        params = {"db": database or self.database, "precision": precision}
+        if self.retention_policy:
+            params["rp"] = self.retention_policy
+        if isinstance(body, str):
+            body = body.encode()
+        response = self._request("POST", "/write", params=params, content=body)
+        if response.status_code != 204:
+            raise InfluxWriteError(
+                f"InfluxDB refused the write ({response.status_code}): {_error_text(response)}"
+            )
+
+    def write(self, points: Iterable[Point], *, batch_size: int = 5000) -> int:
+        """Write points in batches of ``batch_size`` lines; return how many were written."""
+        written = 0
+        batch: list[str] = []
+        for point in points:
+            batch.append(point.to_line())
+            if len(batch) >= batch_size:
+                self.write_lines("\n".join(batch))
+                written += len(batch)
+                batch.clear()
+        if batch:
+            self.write_lines("\n".join(batch))
+            written += len(batch)
+        return written
+
+    # querying -------------------------------------------------------------------------
+
+    def query(self, statement: str, *, method: str = "GET") -> list[list[Series]]:
+        """Run one or more InfluxQL statements (``;``-separated) in one request.
+
+        Returns one list of Series per statement. Raises InfluxQueryError if InfluxDB
+        reports an error for the request or for any statement.
+        """
+        params = {"db": self.database, "q": statement, "epoch": "ms"}
+        if self.retention_policy:
+            params["rp"] = self.retention_policy
+        if method == "GET":
+            response = self._request("GET", "/query", params=params)
+        else:
+            response = self._request("POST", "/query", data=params)
+        self.queries += 1
+        if response.status_code >= 400:
+            raise InfluxQueryError(
+                f"InfluxDB rejected {statement!r} ({response.status_code}): {_error_text(response)}"
+            )
+        results = []
+        for result in response.json().get("results", []):
+            if "error" in result:
+                raise InfluxQueryError(f"InfluxDB rejected {statement!r}: {result['error']}")
+            results.append(
+                [
+                    Series(s.get("name", ""), s.get("tags") or {}, s.get("columns", []), s.get("values", []))
+                    for s in result.get("series", [])
+                ]
+            )
+        return results
+
+    def select(self, statement: str) -> list[Series]:
+        """Run one SELECT; return its series."""
+        results = self.query(statement)
+        return results[0] if results else []
+
+    def ensure_database(self, *, retention: str = "400d") -> None:
+        """Create the database and make ``retention_policy`` its default; safe to repeat."""
+        db = quote_ident(self.database)
+        rp = quote_ident(self.retention_policy or "autogen")
+        self.query(f"CREATE DATABASE {db}", method="POST")
+        existing = {row["name"] for s in self.select(f"SHOW RETENTION POLICIES ON {db}") for row in s.rows()}
+        verb = "ALTER" if (self.retention_policy or "autogen") in existing else "CREATE"
+        replication = "" if verb == "ALTER" else " REPLICATION 1"
+        self.query(
+            f"{verb} RETENTION POLICY {rp} ON {db} DURATION {duration(retention)}{replication} DEFAULT",
+            method="POST",
+        )
+
+    def drop_database(self) -> None:
+        self.query(f"DROP DATABASE {quote_ident(self.database)}", method="POST")
+
+    # the reads heatops needs ----------------------------------------------------------
+
+    def latest(
+        self,
+        *,
+        lookback: str = "1h",
+        measurements: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[Reading]:
+        """The latest point of every series (of every site) in one query.
+
+        ``lookback`` bounds how far back a series' last point may lie; older series are
+        absent from the answer (and so show as stale upstream).
+        """
+        source = ", ".join(quote_ident(m) for m in measurements) if measurements else "/.*/"
+        statement = (
+            f"SELECT * FROM {source}{where_clause(tags, since=lookback)} "
+            "GROUP BY * ORDER BY time DESC LIMIT 1"
+        )
+        readings = []
+        for series in self.select(statement):
+            # GROUP BY * over several measurements names every tag key; '' means absent
+            tags = {k: v for k, v in series.tags.items() if v != ""}
+            for row in series.rows():
+                time_ms = row.pop("time")
+                values = {k: v for k, v in row.items() if v is not None and k not in series.tags}
+                readings.append(Reading(series.name, tags, time_ms, values))
+        return readings
+
+    def window(
+        self,
+        *,
+        measurement: str,
+        fields: Sequence[str],
+        start: datetime,
+        end: datetime,
+        every: str,
+        tags: Mapping[str, str] | None = None,
+        group_by: Sequence[str] = (),
+        aggregate: str = "mean",
+        fill: str = "none",
+    ) -> list[Series]:
+        """Downsampled series for charts: ``aggregate`` of each field per ``every`` bucket."""
+        if aggregate not in _AGGREGATES:
+            raise ValueError(f"unknown aggregate {aggregate!r}")
+        if fill not in {"none", "null", "previous", "linear", "0"}:
+            raise ValueError(f"unknown fill {fill!r}")
+        select = ", ".join(f"{aggregate}({quote_ident(f)}) AS {quote_ident(f)}" for f in fields)
+        group = ", ".join([f"time({duration(every)})", *(quote_ident(t) for t in group_by)])
+        statement = (
+            f"SELECT {select} FROM {quote_ident(measurement)}{where_clause(tags, start, end)} "
+            f"GROUP BY {group} fill({fill})"
+        )
+        return self.select(statement)
+
+    def aggregate(
+        self,
+        *,
+        measurement: str,
+        fields: Sequence[str],
+        start: datetime,
+        end: datetime,
+        function: str,
+        tags: Mapping[str, str] | None = None,
+        group_by: Sequence[str] = (),
+        every: str | None = None,
+        unit: str = "1h",
+    ) -> list[Series]:
+        """Integrals, means, counts, ... of fields over a range, computed inside InfluxDB.
+
+        ``function="integral"`` integrates over ``unit`` (1h turns kW into kWh). With
+        ``every``, one value per bucket (for daily figures).
+        """
+        if function == "integral":
+            select = ", ".join(
+                f"integral({quote_ident(f)}, {duration(unit)}) AS {quote_ident(f)}" for f in fields
+            )
+        elif function in _AGGREGATES:
+            select = ", ".join(f"{function}({quote_ident(f)}) AS {quote_ident(f)}" for f in fields)
+        else:
+            raise ValueError(f"unknown function {function!r}")
+        groups = [*([f"time({duration(every)})"] if every else []), *(quote_ident(t) for t in group_by)]
+        group = f" GROUP BY {', '.join(groups)}" if groups else ""
+        statement = f"SELECT {select} FROM {quote_ident(measurement)}{where_clause(tags, start, end)}{group}"
+        return self.select(statement)
+
+    def integral(
+        self,
+        *,
+        measurement: str,
+        field: str,
+        start: datetime,
+        end: datetime,
+        tags: Mapping[str, str] | None = None,
+        unit: str = "1h",
+    ) -> float | None:
+        """The time integral of one field over a range (kW over 1h gives kWh); None if no data."""
+        series = self.aggregate(
+            measurement=measurement,
+            fields=[field],
+            start=start,
+            end=end,
+            function="integral",
+            tags=tags,
+            unit=unit,
+        )
+        return _single_value(series, field)
+
+    def mean(
+        self,
+        *,
+        measurement: str,
+        field: str,
+        start: datetime,
+        end: datetime,
+        tags: Mapping[str, str] | None = None,
+    ) -> float | None:
+        """The mean of one field over a range; None if no data."""
+        series = self.aggregate(
+            measurement=measurement, fields=[field], start=start, end=end, function="mean", tags=tags
+        )
+        return _single_value(series, field)
+
+
+def _single_value(series: list[Series], field_name: str) -> float | None:
+    for s in series:
+        for row in s.rows():
+            return row.get(field_name)
+    return None
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        return response.json().get("error", response.text).strip()
+    except ValueError:
+        return response.text.strip() or response.reason_phrase
+
+
+# --- the shared client ----------------------------------------------------------------
+
+_client: InfluxClient | None = None
+_client_lock = threading.Lock()
+
+
+def get_client() -> InfluxClient:
+    """The process-wide client built from settings.INFLUX."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            from django.conf import settings
+
+            conf = settings.INFLUX
+            _client = InfluxClient(
+                url=conf["URL"],
+                database=conf["DB"],
+                username=conf.get("USERNAME", ""),
+                password=conf.get("PASSWORD", ""),
+                timeout=float(conf.get("TIMEOUT", 5)),
+                retention_policy=conf.get("RETENTION_POLICY", ""),
+            )
+        return _client
+
+
+def reset_client(**_kwargs) -> None:
+    """Forget the shared client (settings changed); the next get_client() builds a new one."""
+    global _client
+    with _client_lock:
+        if _client is not None:
+            _client.close()
+        _client = None

@@ -1,0 +1,14 @@
+"""Celery application. Periodic schedules are declared here, in one place."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heatops.settings.dev")
+
+app = Celery("heatops")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic job of the product; later apps add theirs here.
+app.conf.beat_schedule = {}

@@ -1,0 +1,75 @@
+"""Test harness: a real InfluxDB and a real Redis for the whole run.
+
+Unless HEATOPS_TEST_INFLUX_URL / HEATOPS_TEST_REDIS_URL name servers to use, the harness
+starts influxd and redis-server (Debian packages, installed by deploy/bootstrap) on free
+ports with their data in a temporary folder, and stops them when the run ends.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from apps.telemetry.influx import InfluxClient, get_client, reset_client
+from heatops.devservices import InfluxServer, RedisServer, free_port
+
+
+def _point_settings_at(influx_url: str, redis_url: str) -> None:
+    django_settings.INFLUX = {**django_settings.INFLUX, "URL": influx_url}
+    django_settings.REDIS_URL = redis_url
+    django_settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
+    }
+    django_settings.CELERY_BROKER_URL = redis_url
+    os.environ["INFLUX_URL"] = influx_url
+    os.environ["REDIS_URL"] = redis_url
+    reset_client()
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory):
+    """The URLs of the real InfluxDB and Redis the tests use."""
+    started = []
+    influx_url = os.environ.get("HEATOPS_TEST_INFLUX_URL")
+    redis_url = os.environ.get("HEATOPS_TEST_REDIS_URL")
+    root: Path = tmp_path_factory.mktemp("services")
+    if not influx_url:
+        influx = InfluxServer(root=root / "influxdb", port=free_port(), fsync_delay="100ms")
+        influx.start()
+        started.append(influx)
+        influx_url = influx.url
+    if not redis_url:
+        redis = RedisServer(root=root / "redis", port=free_port(), persist=False)
+        redis.start()
+        started.append(redis)
+        redis_url = redis.url
+    _point_settings_at(influx_url, redis_url)
+    yield {"influx_url": influx_url, "redis_url": redis_url, "servers": {s.name: s for s in started}}
+    reset_client()
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _real_services(services):
+    """Every test runs with the real servers configured."""
+    return services
+
+
+@pytest.fixture
+def influx(services, settings) -> InfluxClient:
+    """The shared client, on a fresh database of its own that is dropped afterwards."""
+    settings.INFLUX = {
+        **settings.INFLUX,
+        "URL": services["influx_url"],
+        "DB": f"test_{uuid.uuid4().hex[:12]}",
+    }
+    client = get_client()
+    client.ensure_database(retention=settings.INFLUX["RETENTION"])
+    yield client
+    client.drop_database()
+    reset_client()
