@@ -11,4 +11,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Every periodic job of the product; later apps add theirs here.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    "ingest-drain-spool": {"task": "ingest.drain_spool", "schedule": 5.0},
+}

@@ -38,7 +38,7 @@ def services(tmp_path_factory):
     redis_url = os.environ.get("HEATOPS_TEST_REDIS_URL")
     root: Path = tmp_path_factory.mktemp("services")
     if not influx_url:
-        influx = InfluxServer(root=root / "influxdb", port=free_port(), fsync_delay="100ms")
+        influx = InfluxServer(root=root / "influxdb", port=free_port(), fsync_delay="0s")
         influx.start()
         started.append(influx)
         influx_url = influx.url

@@ -82,11 +82,22 @@ def _check_lp_text(kind: str, value: str) -> None:
         raise ValueError(f"{kind} {value!r} ends with a backslash, which line protocol cannot carry")
 
 
+_escaped: dict[str, str] = {}  # tag keys, values and field keys repeat: escape each once
+
+
 def _escape_key(value: str, kind: str) -> str:
     # InfluxDB 1.x line protocol: commas, equals signs and spaces are escaped in tag keys,
     # tag values and field keys; a backslash before anything else is kept literally.
+    try:
+        return _escaped[value]
+    except KeyError:
+        pass
     _check_lp_text(kind, value)
-    return value.replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+    escaped = value.replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+    if len(_escaped) > 100_000:
+        _escaped.clear()
+    _escaped[value] = escaped
+    return escaped
 
 
 def _escape_measurement(value: str) -> str:
@@ -95,6 +106,8 @@ def _escape_measurement(value: str) -> str:
 
 
 def _field_value(name: str, value: FieldValue) -> str:
+    if type(value) is float and math.isfinite(value):  # the common case first
+        return repr(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -127,9 +140,10 @@ class Point:
     def to_line(self) -> str:
         if not self.fields:
             raise ValueError(f"point for {self.measurement!r} has no fields")
+        tags = self.tags
         head = _escape_measurement(self.measurement)
-        for key in sorted(self.tags):
-            head += f",{_escape_key(key, 'tag key')}={_escape_key(str(self.tags[key]), 'tag value')}"
+        for key in sorted(tags):
+            head += f",{_escape_key(key, 'tag key')}={_escape_key(str(tags[key]), 'tag value')}"
         body = ",".join(f"{_escape_key(k, 'field key')}={_field_value(k, v)}" for k, v in self.fields.items())
         line = f"{head} {body}"
         if self.time is not None:

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.sites",
     "apps.assets",
     "apps.telemetry",
+    "apps.ingest",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,14 @@ INFLUX = {
     "RETENTION_POLICY": env("INFLUX_RETENTION_POLICY", "heatops"),
     "RETENTION": env("INFLUX_RETENTION", "400d"),
 }
+
+# --- Ingest endpoint (docs/ingest.md) -------------------------------------------------
+HEATOPS_INGEST_MAX_BYTES = int(env("HEATOPS_INGEST_MAX_BYTES", str(5 * 1024 * 1024)))
+HEATOPS_INGEST_MAX_FUTURE_S = float(env("HEATOPS_INGEST_MAX_FUTURE_S", "600"))
+HEATOPS_SPOOL_DIR = Path(env("HEATOPS_SPOOL_DIR", str(VAR_DIR / "spool")))
+HEATOPS_SPOOL_MAX_BYTES = int(env("HEATOPS_SPOOL_MAX_BYTES", str(1024 * 1024 * 1024)))
+# Answer agents once a batch is safe on disk and deliver it from a background thread.
+HEATOPS_INGEST_WRITE_BEHIND = env_bool("HEATOPS_INGEST_WRITE_BEHIND", True)
 
 # --- Redis: channel layer and Celery broker -------------------------------------------
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -10,3 +10,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 ALLOWED_HOSTS = ["*"]
+# Deliver each accepted batch before the response, so a test can read it back at once
+# (tests/ingest covers the background writer separately).
+HEATOPS_INGEST_WRITE_BEHIND = False

@@ -1,0 +1,143 @@
+"""Ingest tokens and the ingest of one batch of line protocol."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.sites.models import Site
+from apps.telemetry import schema
+from apps.telemetry.influx import Point, get_client
+from apps.telemetry.lineprotocol import PRECISION_NS, LineProtocolError, clean_batch_times, parse_line
+
+from .models import IngestToken
+from .spool import get_spool, writer
+
+TOKEN_PREFIX = "hops_"
+MAX_REPORTED_REJECTIONS = 100
+EARLIEST_NS = 946_684_800 * 10**9  # 2000-01-01: anything older is a precision mistake
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def ingest_token_issue(*, site: Site, name: str, user=None) -> tuple[IngestToken, str]:
+    """Make a token for a site; return the row and the token, which is never shown again."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = IngestToken.objects.create(
+        site=site, name=name, prefix=raw[: len(TOKEN_PREFIX) + 6], key_hash=_hash(raw), created_by=user
+    )
+    return token, raw
+
+
+def ingest_token_revoke(*, token: IngestToken) -> IngestToken:
+    with transaction.atomic():
+        token = IngestToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+    return token
+
+
+def ingest_token_authenticate(*, raw: str) -> IngestToken | None:
+    """The active token matching ``raw``, or None. Notes its use at most once a minute."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = IngestToken.objects.select_related("site").filter(key_hash=_hash(raw), revoked_at=None).first()
+    if token is not None:
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+            IngestToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+@dataclass
+class IngestResult:
+    """What became of one batch."""
+
+    lines: int = 0
+    written: int = 0
+    fast: bool = False
+    rejected: list[dict] = field(default_factory=list)
+
+    @property
+    def rejected_count(self) -> int:
+        return len(self.rejected)
+
+
+def _check_line(parsed, *, site_slug: str, now_ns: int, factor: int, max_future_ns: int) -> Point:
+    schema.validate(parsed.measurement, parsed.tags, parsed.fields)
+    if parsed.tags["site"] != site_slug:
+        raise schema.SchemaError(
+            f"the line is for site {parsed.tags['site']!r}; this token belongs to site {site_slug!r}"
+        )
+    time_ns = now_ns if parsed.timestamp is None else parsed.timestamp * factor
+    if time_ns > now_ns + max_future_ns:
+        raise schema.SchemaError("the timestamp is in the future: check the agent's clock and the precision")
+    if time_ns < EARLIEST_NS:
+        raise schema.SchemaError("the timestamp is before the year 2000: check the precision parameter")
+    return Point(parsed.measurement, parsed.tags, parsed.fields, time_ns)
+
+
+def _deliver(payload: bytes, precision: str) -> None:
+    """Keep the batch durably in the spool (raises SpoolFull when it cannot take more),
+    then have it delivered to InfluxDB: by the background writer, or here and now when
+    HEATOPS_INGEST_WRITE_BEHIND is off (the tests)."""
+    spool = get_spool()
+    spool.put(payload, precision=precision)
+    if settings.HEATOPS_INGEST_WRITE_BEHIND:
+        writer.wake()
+    else:
+        spool.drain(get_client())
+
+
+def ingest_batch(*, site: Site, body: bytes, precision: str = "ns") -> IngestResult:
+    """Check every line of a batch; accept the good ones (durably, see spool.py) for
+    InfluxDB; report the bad ones by line number with the reason.
+
+    Valid lines of a partly bad batch ARE written: one bad reading must not cost the rest.
+    Lines without a timestamp are stamped with the time they arrived, so a batch
+    delivered later from the spool keeps its true time.
+
+    A batch whose every line is plainly valid (the usual Telegraf batch) is vouched for
+    by one regex match and forwarded as it came; any other batch is parsed line by line.
+    """
+    factor = PRECISION_NS[precision]
+    now_ns = time.time_ns()
+    max_future_ns = int(settings.HEATOPS_INGEST_MAX_FUTURE_S * 1e9)
+    times = clean_batch_times(body, site.slug)
+    if times and min(times) * factor >= EARLIEST_NS and max(times) * factor <= now_ns + max_future_ns:
+        result = IngestResult(lines=len(times), written=len(times), fast=True)
+        _deliver(body, precision)
+        return result
+
+    result = IngestResult()
+    out: list[str] = []
+    for number, line in enumerate(body.decode("utf-8").split("\n"), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        result.lines += 1
+        try:
+            parsed = parse_line(line)
+            point = _check_line(
+                parsed, site_slug=site.slug, now_ns=now_ns, factor=factor, max_future_ns=max_future_ns
+            )
+            out.append(point.to_line())
+        except (LineProtocolError, schema.SchemaError, ValueError) as exc:
+            if len(result.rejected) < MAX_REPORTED_REJECTIONS:
+                result.rejected.append({"line": number, "reason": str(exc), "text": line[:200]})
+            else:
+                result.rejected.append({"line": number})
+    if out:
+        _deliver("\n".join(out).encode(), "ns")
+        result.written = len(out)
+    return result

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ingest"
+
+urlpatterns = [
+    path("<slug:site_slug>/write", views.write, name="write"),
+    path("<slug:site_slug>/query", views.query, name="query"),
+    path("<slug:site_slug>/ping", views.ping, name="ping"),
+]

@@ -1,0 +1,157 @@
+"""Throughput of the ingest endpoint against writing the same batches straight to
+InfluxDB's /write, in one run on the same machine.
+
+    python -m bench.ingest [--lines 100000] [--batch-sizes 1000,5000] [--rounds 3]
+
+Batches are shaped as Telegraf sends them (tags sorted by key, second precision, the
+site token in the Authorization header), at Telegraf's default metric_batch_size of 1000
+and at 5000; the headline is for the last size given. Raw and endpoint runs alternate, each on a fresh
+database, and the median of the rounds is reported. Prints its headline last:
+    ingest: ratio=<endpoint ÷ raw> endpoint_pps=<n> raw_pps=<n>
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from apps.telemetry.influx import InfluxClient
+
+from .harness import median, stack, table
+
+RACKS = [f"rack-{c}" for c in "ab"]
+NODES = [f"node-{r}{n}" for r in "ab" for n in range(1, 5)]
+
+
+def make_batches(count: int, size: int, start_s: int) -> list[bytes]:
+    rng = random.Random(7)
+    batches, t = [], start_s
+    for _ in range(count):
+        lines = []
+        while len(lines) < size:
+            t += 1
+            for node in NODES:
+                lines.append(
+                    f"node,asset={node},site=pool power_kw={rng.uniform(2, 9):.3f},"
+                    f"utilisation_pct={rng.uniform(10, 100):.1f},inlet_temp_c={rng.uniform(30, 40):.2f} {t}"
+                )
+            for rack in RACKS:
+                lines.append(f"rack,asset={rack},site=pool power_kw={rng.uniform(10, 38):.3f} {t}")
+        batches.append("\n".join(lines[:size]).encode())
+    return batches
+
+
+def stored(client: InfluxClient, start_s: int) -> int:
+    """How many of a round's points InfluxDB holds (counted inside InfluxDB)."""
+    start = datetime.fromtimestamp(start_s, UTC)
+    total = 0
+    for measurement in ("node", "rack"):
+        for series in client.aggregate(
+            measurement=measurement,
+            fields=["power_kw"],
+            function="count",
+            start=start,
+            end=start + timedelta(days=2),
+        ):
+            total += sum(v for _, v in series.values)
+    return total
+
+
+def run(
+    http: httpx.Client,
+    url: str,
+    batches: list[bytes],
+    headers: dict,
+    params: dict,
+    reader: InfluxClient,
+    start_s: int,
+) -> tuple[float, float]:
+    """Lines per second accepted, and lines per second until all of them are in InfluxDB."""
+    lines = sum(b.count(b"\n") + 1 for b in batches)
+    started = time.perf_counter()
+    for body in batches:
+        r = http.post(url, content=body, headers=headers, params=params)
+        if r.status_code != 204:
+            raise RuntimeError(f"{url} answered {r.status_code}: {r.text[:300]}")
+    answered = time.perf_counter() - started
+    deadline = time.monotonic() + 60
+    while stored(reader, start_s) < lines:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {stored(reader, start_s)} of {lines} points reached InfluxDB")
+        time.sleep(0.002)
+    landed = time.perf_counter() - started
+    return lines / answered, lines / landed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=100_000, help="lines per round")
+    parser.add_argument("--batch-sizes", default="1000,5000", help="the last one is the headline's")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.batch_sizes.split(",")]
+
+    with stack() as s:
+        token = s.django_shell(
+            "from apps.sites.models import Site; from apps.ingest.services import ingest_token_issue; "
+            "print(ingest_token_issue(site=Site.objects.get(slug='pool'), name='bench')[1])"
+        )
+        heatops_db = InfluxClient(url=s.influx.url, database="bench", retention_policy="heatops")
+        rows, medians = [], {}
+        with httpx.Client(timeout=60) as http:
+            for size in sizes:
+                raw_pps, end_pps = [], []
+                for round_no in range(args.rounds):
+                    start = int(time.time()) - 60 * 86400 + (len(rows) + 1) * 86400
+                    batches = make_batches(max(1, args.lines // size), size, start)
+                    raw_db = InfluxClient(url=s.influx.url, database=f"raw{len(rows)}")
+                    raw_db.ensure_database(retention="400d")
+                    raw = run(
+                        http,
+                        f"{s.influx.url}/write",
+                        batches,
+                        {},
+                        {"db": raw_db.database, "precision": "s"},
+                        raw_db,
+                        start,
+                    )[1]
+                    answered, landed = run(
+                        http,
+                        f"{s.web_url}/ingest/pool/write",
+                        batches,
+                        {"Authorization": f"Token {token}"},
+                        {"db": "telegraf", "precision": "s"},
+                        heatops_db,
+                        start,
+                    )
+                    raw_pps.append(raw)
+                    end_pps.append(landed)
+                    rows.append(
+                        (
+                            size,
+                            round_no + 1,
+                            f"{raw:,.0f}",
+                            f"{answered:,.0f}",
+                            f"{landed:,.0f}",
+                            f"{landed / raw:.2f}",
+                        )
+                    )
+                medians[size] = (median(raw_pps), median(end_pps))
+        print(f"{args.lines:,} lines per round, sequential POSTs from one agent, precision=s")
+        print(
+            "endpoint_pps counts until every point is stored in InfluxDB; answered_pps until the last 204\n"
+        )
+        print(table(rows, ("batch", "round", "raw_pps", "answered_pps", "endpoint_pps", "ratio")))
+        print()
+        for size, (raw, end) in medians.items():
+            print(f"batch {size}: median ratio {end / raw:.2f}")
+        raw, end = medians[sizes[-1]]
+        print(f"\ningest: ratio={end / raw:.2f} endpoint_pps={end:.0f} raw_pps={raw:.0f}")
+
+
+if __name__ == "__main__":
+    main()
