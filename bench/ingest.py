@@ -20,8 +20,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from apps.telemetry.influx import InfluxClient
-
-from .harness import median, stack, table
+from heatops.devstack import median, stack, table
 
 RACKS = [f"rack-{c}" for c in "ab"]
 NODES = [f"node-{r}{n}" for r in "ab" for n in range(1, 5)]
@@ -100,7 +99,7 @@ def main() -> None:
             "from apps.sites.models import Site; from apps.ingest.services import ingest_token_issue; "
             "print(ingest_token_issue(site=Site.objects.get(slug='pool'), name='bench')[1])"
         )
-        heatops_db = InfluxClient(url=s.influx.url, database="bench", retention_policy="heatops")
+        heatops_db = InfluxClient(url=s.influx_url, database="bench", retention_policy="heatops")
         rows, medians = [], {}
         with httpx.Client(timeout=60) as http:
             for size in sizes:
@@ -108,11 +107,11 @@ def main() -> None:
                 for round_no in range(args.rounds):
                     start = int(time.time()) - 60 * 86400 + (len(rows) + 1) * 86400
                     batches = make_batches(max(1, args.lines // size), size, start)
-                    raw_db = InfluxClient(url=s.influx.url, database=f"raw{len(rows)}")
+                    raw_db = InfluxClient(url=s.influx_url, database=f"raw{len(rows)}")
                     raw_db.ensure_database(retention="400d")
                     raw = run(
                         http,
-                        f"{s.influx.url}/write",
+                        f"{s.influx_url}/write",
                         batches,
                         {},
                         {"db": raw_db.database, "precision": "s"},

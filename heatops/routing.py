@@ -1,3 +1,5 @@
 """Websocket routes of every app, gathered in one list for asgi.py."""
 
-websocket_urlpatterns: list = []
+from apps.dashboard.routing import websocket_urlpatterns as dashboard
+
+websocket_urlpatterns = [*dashboard]

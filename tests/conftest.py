@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test.signals import clear_cache_handlers
 
 from apps.telemetry.influx import InfluxClient, get_client, reset_client
 from heatops.devservices import InfluxServer, RedisServer, free_port
@@ -25,6 +27,14 @@ def _point_settings_at(influx_url: str, redis_url: str) -> None:
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
     }
     django_settings.CELERY_BROKER_URL = redis_url
+    django_settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "test",
+        }
+    }
+    clear_cache_handlers(setting="CACHES")
     os.environ["INFLUX_URL"] = influx_url
     os.environ["REDIS_URL"] = redis_url
     reset_client()
@@ -56,8 +66,27 @@ def services(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _real_services(services):
-    """Every test runs with the real servers configured."""
+    """Every test runs with the real servers configured, and a Redis emptied of what an
+    earlier test cached or published."""
+    cache.clear()
     return services
+
+
+@pytest.fixture
+def demo_sites(db):
+    from apps.sites.demo import seed_demo_sites
+
+    return {s.slug: s for s in seed_demo_sites()}
+
+
+@pytest.fixture
+def pool_user(demo_sites, django_user_model):
+    """An estates person who may see the pool and nothing else."""
+    from apps.accounts.models import SiteAccess
+
+    user = django_user_model.objects.create_user("estates", password="plant-room-3am")
+    SiteAccess.objects.create(user=user, site=demo_sites["pool"])
+    return user
 
 
 @pytest.fixture

@@ -199,6 +199,30 @@ def where_clause(
     return (" WHERE " + " AND ".join(parts)) if parts else ""
 
 
+def window_statement(
+    *,
+    measurement: str,
+    fields: Sequence[str],
+    start: datetime,
+    end: datetime,
+    every: str,
+    tags: Mapping[str, str] | None = None,
+    group_by: Sequence[str] = (),
+    aggregate: str = "mean",
+    fill: str = "none",
+) -> str:
+    if aggregate not in _AGGREGATES:
+        raise ValueError(f"unknown aggregate {aggregate!r}")
+    if fill not in {"none", "null", "previous", "linear", "0"}:
+        raise ValueError(f"unknown fill {fill!r}")
+    select = ", ".join(f"{aggregate}({quote_ident(f)}) AS {quote_ident(f)}" for f in fields)
+    group = ", ".join([f"time({duration(every)})", *(quote_ident(t) for t in group_by)])
+    return (
+        f"SELECT {select} FROM {quote_ident(measurement)}{where_clause(tags, start, end)} "
+        f"GROUP BY {group} fill({fill})"
+    )
+
+
 # --- the client -----------------------------------------------------------------------
 
 
@@ -370,17 +394,23 @@ class InfluxClient:
         fill: str = "none",
     ) -> list[Series]:
         """Downsampled series for charts: ``aggregate`` of each field per ``every`` bucket."""
-        if aggregate not in _AGGREGATES:
-            raise ValueError(f"unknown aggregate {aggregate!r}")
-        if fill not in {"none", "null", "previous", "linear", "0"}:
-            raise ValueError(f"unknown fill {fill!r}")
-        select = ", ".join(f"{aggregate}({quote_ident(f)}) AS {quote_ident(f)}" for f in fields)
-        group = ", ".join([f"time({duration(every)})", *(quote_ident(t) for t in group_by)])
-        statement = (
-            f"SELECT {select} FROM {quote_ident(measurement)}{where_clause(tags, start, end)} "
-            f"GROUP BY {group} fill({fill})"
+        return self.select(
+            window_statement(
+                measurement=measurement,
+                fields=fields,
+                start=start,
+                end=end,
+                every=every,
+                tags=tags,
+                group_by=group_by,
+                aggregate=aggregate,
+                fill=fill,
+            )
         )
-        return self.select(statement)
+
+    def windows(self, specs: Sequence[Mapping]) -> list[list[Series]]:
+        """Several ``window`` reads (each a dict of its arguments) in one request."""
+        return self.query(";".join(window_statement(**spec) for spec in specs))
 
     def aggregate(
         self,

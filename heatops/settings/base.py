@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import plotly
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
     "apps.assets",
     "apps.telemetry",
     "apps.ingest",
+    "apps.accounts",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.dashboard.context_processors.live",
             ],
         },
     },
@@ -92,7 +96,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "dashboard:portfolio"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env("TIME_ZONE", "UTC")
@@ -100,7 +106,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Plotly.js comes from the installed plotly package, never from a CDN.
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", Path(plotly.__file__).parent / "package_data")]
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Daphne serves /static/ itself (from the finders) unless a reverse proxy does it.
 HEATOPS_SERVE_STATIC = env_bool("HEATOPS_SERVE_STATIC", True)
@@ -116,6 +123,14 @@ INFLUX = {
     "RETENTION": env("INFLUX_RETENTION", "400d"),
 }
 
+# --- Live dashboards (docs/live.md) ----------------------------------------------------
+# The telemetry pump reads InfluxDB once per tick for all sites and publishes what changed.
+HEATOPS_PUMP_TICK_S = float(env("HEATOPS_PUMP_TICK_S", "0.5"))
+HEATOPS_PUMP_LOOKBACK = env("HEATOPS_PUMP_LOOKBACK", "60s")  # how late a point may arrive and still show
+HEATOPS_PUMP_SEED_LOOKBACK = env("HEATOPS_PUMP_SEED_LOOKBACK", "7d")  # first read after a start
+HEATOPS_PUMP_HANDLERS = ["apps.dashboard.live.publish"]
+HEATOPS_STALE_AFTER_S = float(env("HEATOPS_STALE_AFTER_S", "30"))  # no new point for longer: stale
+
 # --- Ingest endpoint (docs/ingest.md) -------------------------------------------------
 HEATOPS_INGEST_MAX_BYTES = int(env("HEATOPS_INGEST_MAX_BYTES", str(5 * 1024 * 1024)))
 HEATOPS_INGEST_MAX_FUTURE_S = float(env("HEATOPS_INGEST_MAX_FUTURE_S", "600"))
@@ -130,6 +145,13 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL]},
+    }
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "heatops",
     }
 }
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)

@@ -1,5 +1,7 @@
-"""What every benchmark needs: its own InfluxDB and Redis (as the tests start them), a
-migrated throw-away database, and a Daphne serving heatops, all on free ports."""
+"""The whole product on free ports, for benchmarks and browser tests: InfluxDB and Redis
+(started here unless their URLs are given), a migrated throw-away SQLite database with
+the demo sites and a known admin login, Daphne serving heatops, and optionally the
+telemetry pump, each a real process as deploy/run starts them."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from heatops.devservices import InfluxServer, RedisServer, free_port
@@ -22,11 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class Stack:
-    influx: InfluxServer
-    redis: RedisServer
+    influx_url: str
+    redis_url: str
     env: dict[str, str]
     root: Path
     web_url: str | None = None
+    procs: dict = field(default_factory=dict)
+
+    @property
+    def database(self) -> str:
+        return self.env["INFLUX_DB"]
 
     def manage(self, *args: str) -> str:
         return subprocess.run(
@@ -42,61 +49,76 @@ class Stack:
         return self.manage("shell", "--no-imports", "-c", code).strip().splitlines()[-1]
 
 
+ADMIN_PASSWORD = "stack-admin-password"
+
+
 @contextlib.contextmanager
-def stack(*, web: bool = True) -> Iterator[Stack]:
-    with tempfile.TemporaryDirectory(prefix="heatops-bench-") as tmp:
+def stack(
+    *,
+    web: bool = True,
+    pump: bool = False,
+    influx_url: str | None = None,
+    redis_url: str | None = None,
+    database: str = "bench",
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    with tempfile.TemporaryDirectory(prefix="heatops-stack-") as tmp:
         root = Path(tmp)
         influx = InfluxServer(root=root / "influxdb", port=free_port(), fsync_delay="0s")
         redis = RedisServer(root=root / "redis", port=free_port(), persist=False)
-        influx.start()
-        redis.start()
+        if not influx_url:
+            influx.start()
+            influx_url = influx.url
+        if not redis_url:
+            redis.start()
+            redis_url = redis.url
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "heatops.settings.dev",
             "DEBUG": "0",
             "HEATOPS_VAR": str(root),
             "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-            "INFLUX_URL": influx.url,
-            "INFLUX_DB": "bench",
-            "REDIS_URL": redis.url,
+            "INFLUX_URL": influx_url,
+            "INFLUX_DB": database,
+            "REDIS_URL": redis_url,
             "LOG_LEVEL": "WARNING",
+            "HEATOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            **(extra_env or {}),
         }
-        s = Stack(influx, redis, env, root)
-        web_proc = None
+        s = Stack(influx_url, redis_url, env, root)
+        procs: dict[str, subprocess.Popen] = {}
         try:
             s.manage("migrate", "--noinput")
             s.manage("influx_setup")
-            s.manage("seed_demo", "--no-admin")
+            s.manage("seed_demo")
             if web:
                 port = free_port()
-                web_proc = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "daphne",
-                        "-b",
-                        "127.0.0.1",
-                        "-p",
-                        str(port),
-                        "heatops.asgi:application",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=open(root / "daphne.log", "wb"),
+                procs["daphne"] = _spawn(
+                    ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "heatops.asgi:application"],
+                    env,
+                    root,
+                    "daphne",
                 )
                 s.web_url = f"http://127.0.0.1:{port}"
                 _wait_http(s.web_url + "/ingest/pool/ping")
+            if pump:
+                procs["pump"] = _spawn(["manage.py", "telemetry_pump"], env, root, "pump")
+            s.procs = procs
             yield s
         finally:
-            if web_proc:
-                web_proc.terminate()
-                web_proc.wait(timeout=10)
-                errors = (root / "daphne.log").read_text(errors="replace")
+            for name, proc in procs.items():
+                proc.terminate()
+                proc.wait(timeout=10)
+                errors = (root / f"{name}.log").read_text(errors="replace")
                 if "Traceback" in errors:
-                    print("--- the web server logged errors ---\n" + errors[-3000:], file=sys.stderr)
+                    print(f"--- {name} logged errors ---\n" + errors[-3000:], file=sys.stderr)
             redis.stop()
             influx.stop()
+
+
+def _spawn(args: list[str], env: dict, root: Path, name: str) -> subprocess.Popen:
+    log = open(root / f"{name}.log", "wb")
+    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
 def _wait_http(url: str, timeout: float = 30) -> None:

@@ -1,0 +1,79 @@
+"""Websockets of the live pages. They forward what the pump rendered; they never query."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.cache import cache
+
+from apps.accounts.selectors import site_visible_to, sites_visible_to
+
+from .live import SYSTEM_GROUP, SYSTEM_KEY, site_group, site_key
+
+
+async def _cached(key: str):
+    try:
+        return await cache.aget(key)
+    except Exception:
+        return None
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """Common to both pages: join groups only after the checks, accept last, then send
+    the current state at once so a new or reconnecting browser is up to date."""
+
+    groups_joined: list[str]
+
+    async def join(self, groups: list[str]) -> None:
+        self.groups_joined = [*groups, SYSTEM_GROUP]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        system = await _cached(SYSTEM_KEY)
+        if system:
+            await self.send(text_data=system)
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def system_status(self, event):
+        await self.send(text_data=event["html"])
+
+
+class SiteConsumer(LiveConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        site = await database_sync_to_async(site_visible_to)(user, self.scope["url_route"]["kwargs"]["slug"])
+        if site is None:
+            await self.close(code=4403)
+            return
+        await self.join([site_group(site.pk)])
+        payload = await _cached(site_key(site.pk))
+        if payload:
+            await self.send(text_data=payload["site_html"])
+
+    async def telemetry_update(self, event):
+        await self.send(text_data=event["site_html"])
+
+
+class PortfolioConsumer(LiveConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        pks = await database_sync_to_async(
+            lambda: list(sites_visible_to(user).values_list("pk", flat=True))
+        )()
+        await self.join([site_group(pk) for pk in pks])
+        for pk in pks:
+            payload = await _cached(site_key(pk))
+            if payload:
+                await self.send(text_data=payload["tile_html"])
+
+    async def telemetry_update(self, event):
+        await self.send(text_data=event["tile_html"])

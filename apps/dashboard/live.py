@@ -1,0 +1,170 @@
+"""What the live pages show, computed once per tick for every viewer.
+
+``publish`` is a telemetry pump handler: for each active site it computes the status,
+renders the same template fragments the pages render on first load, and, when they
+changed, keeps them in the cache (for pages that open or reconnect later) and sends
+them to the site's group on the channel layer, whose consumers forward them to the
+browsers. Rendering happens here, once per site and tick, not once per viewer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import render_to_string
+
+from apps.sites.models import Site
+from apps.telemetry.influx import InfluxError, get_client
+from apps.telemetry.pump import SiteReadings, Snapshot, TelemetryPump
+
+from .status import SiteConfig, SiteStatus, site_status
+
+log = logging.getLogger(__name__)
+
+SYSTEM_GROUP = "system"
+SYSTEM_KEY = "live:system"
+CONFIG_REFRESH_S = 30
+
+
+def site_group(site_pk: int) -> str:
+    return f"site.{site_pk}"
+
+
+def site_key(site_pk: int) -> str:
+    return f"live:site:{site_pk}"
+
+
+@dataclass
+class SystemState:
+    influx_ok: bool
+    error: str = ""
+    since_ms: int = 0
+
+
+def render_site(status: SiteStatus) -> dict:
+    """The fragments of one site, as the page and the websocket both show them."""
+    context = {"status": status, "points_json": json.dumps(status.points)}
+    return {
+        "site_html": render_to_string("dashboard/_site_live.html", context),
+        "tile_html": render_to_string("dashboard/_site_tile.html", context),
+        "points": json.dumps(status.points),
+        "newest_ms": status.newest_ms,
+    }
+
+
+def render_system(state: SystemState) -> str:
+    return render_to_string("dashboard/_system_banner.html", {"system": state})
+
+
+def load_configs() -> dict[int, SiteConfig]:
+    sites = Site.objects.filter(is_active=True).prefetch_related("assets__parent")
+    return {site.pk: SiteConfig.from_site(site) for site in sites}
+
+
+class Publisher:
+    def __init__(self) -> None:
+        self.configs: dict[int, SiteConfig] = {}
+        self.loaded_at = 0.0
+        self.last: dict[int, dict] = {}
+        self.since: dict[tuple[int, str], tuple[str, int]] = {}
+        self.system: SystemState | None = None
+        self.channel_ok = True
+
+    def _send(self, group: str, message: dict) -> None:
+        try:
+            async_to_sync(get_channel_layer().group_send)(group, message)
+            if not self.channel_ok:
+                log.info("channel layer is back")
+            self.channel_ok = True
+        except Exception as exc:  # Redis down: keep computing, say so once, recover by itself
+            if self.channel_ok:
+                log.warning("cannot publish to the channel layer: %s", exc)
+            self.channel_ok = False
+
+    def _remember(self, key: str, value) -> None:
+        try:
+            cache.set(key, value, timeout=None)
+        except Exception as exc:
+            log.debug("cache unavailable: %s", exc)
+
+    def _track_since(self, status: SiteStatus, now_ms: int) -> None:
+        for q in status.questions:
+            key = (status.site.pk, q.key)
+            level, since = self.since.get(key, (None, now_ms))
+            if level != q.level:
+                since = now_ms
+                self.since[key] = (q.level, since)
+            q.since_ms = since
+
+    def __call__(self, snapshot: Snapshot) -> None:
+        if time.monotonic() - self.loaded_at > CONFIG_REFRESH_S or not self.configs:
+            self.configs = load_configs()
+            self.loaded_at = time.monotonic()
+        now_ms = int(snapshot.taken_at.timestamp() * 1000)
+
+        system = SystemState(snapshot.influx_ok, snapshot.error, now_ms)
+        if self.system is None or system.influx_ok != self.system.influx_ok:
+            self.system = system
+            html = render_system(system)
+            self._remember(SYSTEM_KEY, html)
+            self._send(SYSTEM_GROUP, {"type": "system.status", "html": html})
+
+        for pk, cfg in self.configs.items():
+            status = site_status(
+                cfg,
+                snapshot.site(cfg.slug),
+                now=snapshot.taken_at,
+                stale_after_s=settings.HEATOPS_STALE_AFTER_S,
+            )
+            self._track_since(status, now_ms)
+            payload = render_site(status)
+            if payload == self.last.get(pk):
+                continue
+            self.last[pk] = payload
+            self._remember(site_key(pk), payload)
+            self._send(site_group(pk), {"type": "telemetry.update", **payload})
+
+
+publish = Publisher()
+
+
+def current_site_payload(site: Site) -> dict:
+    """The latest fragments for a page being opened: from the cache the pump keeps, or,
+    if the pump has not published this site yet, computed now from InfluxDB."""
+    try:
+        payload = cache.get(site_key(site.pk))
+    except Exception:
+        payload = None
+    if payload:
+        return payload
+    pump = TelemetryPump(client=get_client(), handlers=[])
+    try:
+        readings = pump.client.latest(lookback=settings.HEATOPS_PUMP_SEED_LOOKBACK, tags={"site": site.slug})
+        pump._merge(readings)
+    except InfluxError:
+        pass
+    status = site_status(
+        SiteConfig.from_site(site),
+        pump.state.get(site.slug) or SiteReadings(site.slug),
+        now=datetime.now(UTC),
+        stale_after_s=settings.HEATOPS_STALE_AFTER_S,
+    )
+    return render_site(status)
+
+
+def current_system_html() -> str:
+    try:
+        html = cache.get(SYSTEM_KEY)
+    except Exception:
+        html = None
+    if html is not None:
+        return html
+    return render_system(SystemState(get_client().ping()))

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from apps.accounts.selectors import site_visible_to, sites_visible_to
+from apps.telemetry.influx import InfluxError, get_client
+
+from .capacity import project_capacity
+from .live import current_site_payload, current_system_html
+from .status import SiteConfig
+
+# range -> (span, bucket): a few hundred points per series whatever the range
+RANGES = {
+    "1h": (timedelta(hours=1), "10s"),
+    "24h": (timedelta(hours=24), "2m"),
+    "7d": (timedelta(days=7), "15m"),
+    "30d": (timedelta(days=30), "1h"),
+}
+CHART_SERIES = [
+    # (measurement, fields, extra tags, names in the answer)
+    ("facility", ["it_power_kw"], {}, ["it_kw"]),
+    ("heat_meter", ["power_kw"], {}, ["heat_kw"]),
+    (
+        "loop",
+        ["supply_temp_c", "return_temp_c", "delta_t_k"],
+        {"loop": "primary"},
+        ["supply_c", "return_c", "delta_t"],
+    ),
+    ("tank", ["soc_pct"], {}, ["soc"]),
+    ("consumer", ["demand_kw", "delivered_kw"], {}, ["demand_kw", "delivered_kw"]),
+]
+
+
+def _duration_ms(every: str) -> int:
+    units = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+    return int(every[:-1]) * units[every[-1]]
+
+
+def _visible_site_or_404(request, slug: str):
+    site = site_visible_to(request.user, slug)
+    if site is None:
+        raise Http404("No such site")  # the same answer whether it exists or is not yours
+    return site
+
+
+@login_required
+@require_GET
+def portfolio(request):
+    sites = list(sites_visible_to(request.user))
+    tiles = [current_site_payload(site)["tile_html"] for site in sites]
+    return render(
+        request,
+        "dashboard/portfolio.html",
+        {"tiles": tiles, "system_html": current_system_html(), "sites": sites},
+    )
+
+
+@login_required
+@require_GET
+def site_detail(request, slug: str):
+    site = _visible_site_or_404(request, slug)
+    payload = current_site_payload(site)
+    return render(
+        request,
+        "dashboard/site.html",
+        {
+            "site": site,
+            "site_html": payload["site_html"],
+            "system_html": current_system_html(),
+            "ranges": list(RANGES),
+            "sites": sites_visible_to(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def site_history(request, slug: str):
+    """Chart history for a range, downsampled inside InfluxDB in one request. Empty
+    buckets are left out; the page breaks the line where points are further apart than
+    ``gap_ms``, so a gap in the data shows as a gap, never as a line across it."""
+    site = _visible_site_or_404(request, slug)
+    key = request.GET.get("range", "1h")
+    if key not in RANGES:
+        return JsonResponse({"error": f"range must be one of {', '.join(RANGES)}"}, status=400)
+    span, every = RANGES[key]
+    end = datetime.now(UTC)
+    start = end - span
+    since = request.GET.get("since")
+    if since:  # a reconnecting page asks only for what it missed
+        try:
+            start = max(start, datetime.fromtimestamp(int(since) / 1000, UTC))
+        except (ValueError, OverflowError, OSError):
+            return JsonResponse({"error": "since must be epoch milliseconds"}, status=400)
+    specs = [
+        {
+            "measurement": m,
+            "fields": f,
+            "tags": {"site": site.slug, **t},
+            "start": start,
+            "end": end,
+            "every": every,
+            "fill": "none",
+            "group_by": [],
+        }
+        for m, f, t, _ in CHART_SERIES
+    ]
+    try:
+        results = get_client().windows(specs)
+    except InfluxError as exc:
+        return JsonResponse({"error": f"InfluxDB: {exc}"}, status=503)
+    series = {}
+    for (_m, fields, _t, names), result in zip(CHART_SERIES, results, strict=True):
+        for fld, name in zip(fields, names, strict=True):
+            t, v = [], []
+            for s in result:
+                i = s.columns.index(fld)
+                for row in s.values:
+                    t.append(row[0])
+                    v.append(row[i])
+            series[name] = {"t": t, "v": v}
+    gap_ms = max(3 * _duration_ms(every), int(settings.HEATOPS_STALE_AFTER_S * 1000))
+    return JsonResponse(
+        {
+            "range": key,
+            "every": every,
+            "gap_ms": gap_ms,
+            "start": int(start.timestamp() * 1000),
+            "end": int(end.timestamp() * 1000),
+            "series": series,
+        }
+    )
+
+
+@login_required
+@require_GET
+def site_capacity(request, slug: str):
+    site = _visible_site_or_404(request, slug)
+    cfg = SiteConfig.from_site(site)
+    points = json.loads(current_site_payload(site)["points"])
+    soc = points.get("soc", [None, None])[1]
+    it_kw = points.get("it_kw", [None, None])[1]
+    try:
+        projection = project_capacity(
+            client=get_client(), cfg=cfg, timezone=site.timezone, soc=soc, it_kw=it_kw
+        )
+        error = ""
+    except InfluxError as exc:
+        projection, error = None, str(exc)
+    chart = None
+    if projection:
+        chart = {
+            "t": projection.hours_ms,
+            "demand": projection.demand_kw,
+            "absorbable": projection.absorbable_kw,
+            "dump": projection.dump_kw,
+            "tank": projection.tank_kw,
+            "it": it_kw,
+        }
+    return render(
+        request,
+        "dashboard/_capacity.html",
+        {"site": site, "projection": projection, "chart": chart, "error": error},
+    )

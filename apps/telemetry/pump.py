@@ -1,0 +1,146 @@
+"""The telemetry pump: one read of InfluxDB per tick for every site, handed to whoever
+needs live data (the dashboards now, alarm evaluation next).
+
+Each tick asks InfluxDB once for the latest point of every series that has a point in
+the last ``HEATOPS_PUMP_LOOKBACK`` (one query, whatever the number of sites or viewers),
+merges it into the state it keeps (the newest point of each series wins, so a late or
+out-of-order point never rolls a value back), and calls every handler named in
+``HEATOPS_PUMP_HANDLERS`` with the resulting Snapshot. The first read after a start
+looks back ``HEATOPS_PUMP_SEED_LOOKBACK`` so silent series are known, and shown stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from .influx import FieldValue, InfluxClient, InfluxError, Reading, get_client
+
+log = logging.getLogger(__name__)
+
+SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def series_key(measurement: str, tags: dict[str, str]) -> SeriesKey:
+    return measurement, tuple(sorted((k, v) for k, v in tags.items() if k != "site"))
+
+
+@dataclass
+class SiteReadings:
+    """The latest reading of each series of one site, with helpers to read them."""
+
+    slug: str
+    series: dict[SeriesKey, Reading] = field(default_factory=dict)
+
+    def find(self, measurement: str, **tags: str) -> list[Reading]:
+        wanted = set(tags.items())
+        return [r for (m, t), r in self.series.items() if m == measurement and wanted <= set(t)]
+
+    def one(self, measurement: str, **tags: str) -> Reading | None:
+        found = self.find(measurement, **tags)
+        return max(found, key=lambda r: r.time_ms) if found else None
+
+    def value(self, measurement: str, field_name: str, **tags: str) -> FieldValue | None:
+        reading = self.one(measurement, **tags)
+        return None if reading is None else reading.fields.get(field_name)
+
+    def total(self, measurement: str, field_name: str) -> float | None:
+        values = [r.fields[field_name] for r in self.find(measurement) if field_name in r.fields]
+        return float(sum(values)) if values else None
+
+    @property
+    def newest_ms(self) -> int | None:
+        return max((r.time_ms for r in self.series.values()), default=None)
+
+
+@dataclass
+class Snapshot:
+    """What the pump knows after one tick."""
+
+    taken_at: datetime
+    influx_ok: bool
+    error: str = ""
+    sites: dict[str, SiteReadings] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)  # sites with a new point this tick
+
+    def site(self, slug: str) -> SiteReadings:
+        return self.sites.get(slug) or SiteReadings(slug)
+
+
+class TelemetryPump:
+    def __init__(
+        self,
+        *,
+        client: InfluxClient | None = None,
+        handlers: Iterable[Callable[[Snapshot], None]] | None = None,
+        lookback: str | None = None,
+        seed_lookback: str | None = None,
+    ) -> None:
+        self.client = client or get_client()
+        if handlers is None:
+            handlers = [import_string(path) for path in settings.HEATOPS_PUMP_HANDLERS]
+        self.handlers = list(handlers)
+        self.lookback = lookback or settings.HEATOPS_PUMP_LOOKBACK
+        self.seed_lookback = seed_lookback or settings.HEATOPS_PUMP_SEED_LOOKBACK
+        self.state: dict[str, SiteReadings] = {}
+        self.seeded = False
+        self.ticks = 0
+
+    def read(self) -> Snapshot:
+        """One read of InfluxDB, merged into the state; never raises for InfluxDB errors."""
+        now = datetime.now(UTC)
+        try:
+            readings = self.client.latest(lookback=self.seed_lookback if not self.seeded else self.lookback)
+        except InfluxError as exc:
+            return Snapshot(taken_at=now, influx_ok=False, error=str(exc), sites=self.state)
+        self.seeded = True
+        changed = self._merge(readings)
+        return Snapshot(taken_at=now, influx_ok=True, sites=self.state, changed=changed)
+
+    def _merge(self, readings: list[Reading]) -> set[str]:
+        changed = set()
+        for reading in readings:
+            slug = reading.tags.get("site")
+            if not slug:
+                continue
+            site = self.state.setdefault(slug, SiteReadings(slug))
+            key = series_key(reading.measurement, reading.tags)
+            known = site.series.get(key)
+            if known is None or reading.time_ms > known.time_ms:
+                site.series[key] = reading
+                changed.add(slug)
+        return changed
+
+    def tick(self) -> Snapshot:
+        snapshot = self.read()
+        for handler in self.handlers:
+            try:
+                handler(snapshot)
+            except Exception:  # one failing consumer of the snapshot must not stop the others
+                log.exception("pump handler %r failed", handler)
+        self.ticks += 1
+        return snapshot
+
+    def run(self, *, tick_s: float | None = None, max_ticks: int | None = None) -> None:
+        tick_s = tick_s or settings.HEATOPS_PUMP_TICK_S
+        was_ok = True
+        next_at = time.monotonic()
+        while max_ticks is None or self.ticks < max_ticks:
+            snapshot = self.tick()
+            if snapshot.influx_ok != was_ok:
+                (log.info if snapshot.influx_ok else log.warning)(
+                    "InfluxDB %s", "is back" if snapshot.influx_ok else f"unreachable: {snapshot.error}"
+                )
+                was_ok = snapshot.influx_ok
+            next_at += tick_s
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            else:
+                next_at = time.monotonic()  # running late: do not try to catch up in a burst

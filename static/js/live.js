@@ -1,0 +1,45 @@
+// Ages and staleness of every live number, and the state of the live connection.
+// A number whose reading is older than the stale limit turns grey and says so, even if
+// the server has gone quiet: nothing frozen may look live.
+(function () {
+  "use strict";
+  var staleAfter = (parseFloat(document.body.dataset.staleAfter) || 30) * 1000;
+
+  function ago(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return s + " s";
+    var m = Math.round(s / 60);
+    if (m < 60) return m + " min";
+    var h = Math.round(m / 60);
+    if (h < 48) return h + " h";
+    return Math.round(h / 24) + " d";
+  }
+
+  function refreshAges() {
+    var now = Date.now();
+    document.querySelectorAll("[data-ts]").forEach(function (el) {
+      var ts = parseInt(el.dataset.ts, 10);
+      var age = el.querySelector(":scope > .age, :scope > footer > .age, :scope > .meta > .age, :scope > .health-line > .age");
+      if (!ts) {
+        el.classList.add("is-stale");
+        if (age) age.textContent = "no data";
+        return;
+      }
+      var old = now - ts > staleAfter;
+      el.classList.toggle("is-stale", old);
+      if (age) age.textContent = old ? "stale: last reading " + ago(now - ts) + " ago" : "updated " + ago(now - ts) + " ago";
+    });
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      var held = now - parseInt(el.dataset.since, 10);
+      el.textContent = held >= 60000 ? "(for " + ago(held) + ")" : "";
+    });
+  }
+  refreshAges();
+  setInterval(refreshAges, 1000);
+  document.body.addEventListener("htmx:wsAfterMessage", refreshAges);
+
+  var banner = document.getElementById("connection");
+  document.body.addEventListener("htmx:wsClose", function () { if (banner) banner.hidden = false; });
+  document.body.addEventListener("htmx:wsError", function () { if (banner) banner.hidden = false; });
+  document.body.addEventListener("htmx:wsOpen", function () { if (banner) banner.hidden = true; });
+})();

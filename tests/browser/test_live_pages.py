@@ -1,0 +1,88 @@
+"""The live pages in real headless Chromium, against the real stack: Daphne, the
+telemetry pump, Redis and InfluxDB, each its own process as deploy/run starts them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from apps.telemetry.influx import InfluxClient, Point
+from heatops.devstack import ADMIN_PASSWORD, stack
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def live(services):
+    with stack(
+        pump=True,
+        influx_url=services["influx_url"],
+        redis_url=services["redis_url"],
+        database="browser",
+        extra_env={"HEATOPS_PUMP_TICK_S": "0.25"},
+    ) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: deploy/bootstrap --dev installs it")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def log_in(page, base: str) -> None:
+    page.goto(base + "/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Portfolio")
+
+
+def test_a_value_written_straight_into_influxdb_appears_on_the_open_site_page(live, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    outside_agent = InfluxClient(url=live.influx_url, database=live.database, retention_policy="heatops")
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    log_in(page, live.web_url)
+    page.screenshot(path=str(ARTIFACTS / "portfolio.png"))
+    page.goto(live.web_url + "/sites/pool/")
+    expect(page.locator("h1")).to_contain_text("Northgate Leisure Pool")
+    page.wait_for_function("() => document.querySelector('#live-points') !== null")
+
+    outside_agent.write(
+        [
+            Point(
+                "facility",
+                {"site": "pool"},
+                {"it_power_kw": 87.65, "total_power_kw": 92.0},
+                datetime.now(UTC),
+            )
+        ]
+    )
+    expect(page.locator("#q-power .number")).to_have_text("87.7 kW", timeout=10_000)
+    expect(page.locator("#q-power")).not_to_have_class(re.compile("is-stale"))
+    page.screenshot(path=str(ARTIFACTS / "site-pool.png"), full_page=True)
+
+    page.goto(live.web_url + "/")
+    expect(page.locator("#tile-pool")).to_contain_text("87.7 kW")
+    assert errors == []
