@@ -13,4 +13,5 @@ app.autodiscover_tasks()
 # Every periodic job of the product; later apps add theirs here.
 app.conf.beat_schedule = {
     "ingest-drain-spool": {"task": "ingest.drain_spool", "schedule": 5.0},
+    "alarms-escalate": {"task": "alarms.escalate", "schedule": 15.0},
 }

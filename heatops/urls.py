@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ingest/", include("apps.ingest.urls")),
     path("accounts/", include("apps.accounts.urls")),
+    path("", include("apps.alarms.urls")),
     path("", include("apps.dashboard.urls")),
 ]

@@ -59,6 +59,12 @@ class SiteConsumer(LiveConsumer):
     async def telemetry_update(self, event):
         await self.send(text_data=event["site_html"])
 
+    async def alarms_update(self, event):
+        html = event["html"]
+        if event["fired"]:  # a new alarm goes on top of the site's list
+            html = f'<div hx-swap-oob="afterbegin:#site-alarms-{event["site_slug"]}">{html}</div>'
+        await self.send(text_data=html)
+
 
 class PortfolioConsumer(LiveConsumer):
     async def connect(self):
@@ -77,3 +83,47 @@ class PortfolioConsumer(LiveConsumer):
 
     async def telemetry_update(self, event):
         await self.send(text_data=event["tile_html"])
+
+    async def alarms_update(self, event):
+        """Tiles show alarms as the pump renders them, within a tick."""
+
+
+class AlarmListConsumer(LiveConsumer):
+    """The alarm list: changes to alarms of the person's sites that match the page's filters."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        from urllib.parse import parse_qs
+
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        self.filters = {
+            k: v[0] for k, v in query.items() if k in {"site", "severity", "domain", "state"} and v[0]
+        }
+        sites = sites_visible_to(user)
+        if "site" in self.filters:
+            sites = sites.filter(slug=self.filters["site"])
+        pks = await database_sync_to_async(lambda: list(sites.values_list("pk", flat=True)))()
+        await self.join([site_group(pk) for pk in pks])
+
+    def _matches(self, event) -> bool:
+        for key in ("severity", "domain"):
+            if key in self.filters and event[key] != self.filters[key]:
+                return False
+        state = self.filters.get("state")
+        if state == "open":
+            return True  # show it change, resolved included, until the page is reloaded
+        return not state or event["state"] == state
+
+    async def telemetry_update(self, event):
+        pass
+
+    async def alarms_update(self, event):
+        if not self._matches(event):
+            return
+        html = event["html"]
+        if event["fired"]:
+            html = f'<div hx-swap-oob="afterbegin:#alarm-list">{html}</div>'
+        await self.send(text_data=html)

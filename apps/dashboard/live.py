@@ -64,6 +64,13 @@ def render_system(state: SystemState) -> str:
     return render_to_string("dashboard/_system_banner.html", {"system": state})
 
 
+def open_alarms_by_site(site_ids: list[int]) -> dict[int, list]:
+    """Open alarms per site, worst first: one query for all sites."""
+    from apps.alarms.selectors import open_alarms_for_sites
+
+    return open_alarms_for_sites(site_ids)
+
+
 def load_configs() -> dict[int, SiteConfig]:
     sites = Site.objects.filter(is_active=True).prefetch_related("assets__parent")
     return {site.pk: SiteConfig.from_site(site) for site in sites}

@@ -128,6 +128,11 @@ class SiteStatus:
     thermal: list[Row] = field(default_factory=list)
     workload: list[Row] = field(default_factory=list)
     points: dict[str, list] = field(default_factory=dict)  # chart series -> [time_ms, value]
+    alarms: list = field(default_factory=list)  # open alarms, worst first
+
+    @property
+    def open_alarms(self) -> int:
+        return len(self.alarms)
 
     @property
     def health_label(self) -> str:
@@ -156,7 +161,9 @@ def _newest(*readings) -> int | None:
     return max(times) if times else None
 
 
-def site_status(cfg: SiteConfig, r: SiteReadings, *, now: datetime, stale_after_s: float) -> SiteStatus:
+def site_status(
+    cfg: SiteConfig, r: SiteReadings, *, now: datetime, stale_after_s: float, alarms: list | None = None
+) -> SiteStatus:
     now_ms = int(now.timestamp() * 1000)
     stale_ms = stale_after_s * 1000
 
@@ -183,7 +190,11 @@ def site_status(cfg: SiteConfig, r: SiteReadings, *, now: datetime, stale_after_
     newest = r.newest_ms
     stale = newest is None or now_ms - newest > stale_ms
     levels = {q.level for q in questions}
-    if stale:
+    alarms = alarms or []
+    unacknowledged = [a for a in alarms if a.state == "firing" and a.severity in ("critical", "major")]
+    if unacknowledged:
+        health, reason = Health.ALARM, f"Alarm: {unacknowledged[0].title}"
+    elif stale:
         health, reason = Health.STALE, "no data" if newest is None else "no new data"
     elif Level.BAD in levels:
         health, reason = Health.ALARM, next(q.verdict for q in questions if q.level == Level.BAD)
@@ -213,6 +224,7 @@ def site_status(cfg: SiteConfig, r: SiteReadings, *, now: datetime, stale_after_
         thermal=_thermal(r),
         workload=_workload(cfg, r),
         points=_points(facility, meter, loop, tank, consumer),
+        alarms=alarms,
     )
 
 

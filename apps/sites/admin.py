@@ -22,6 +22,7 @@ class SiteAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug", "address", "consumer_description")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [SiteAssetInline]
+    actions = ["create_default_alarm_rules"]
     fieldsets = (
         (None, {"fields": ("name", "slug", "kind", "address", "timezone", "is_active")}),
         ("Heat consumer", {"fields": ("consumer_description",)}),
@@ -48,6 +49,13 @@ class SiteAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+    @admin.action(description="Create the default alarm rules (from kind and rated limits)")
+    def create_default_alarm_rules(self, request, queryset):
+        from apps.alarms.defaults import alarm_rules_create_defaults
+
+        created = sum(len(alarm_rules_create_defaults(site=site)) for site in queryset)
+        self.message_user(request, f"Created {created} alarm rule(s); rules that already existed were kept.")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_asset_count=Count("assets"))

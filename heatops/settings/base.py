@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.ingest",
     "apps.accounts",
     "apps.dashboard",
+    "apps.alarms",
 ]
 
 MIDDLEWARE = [
@@ -128,7 +129,7 @@ INFLUX = {
 HEATOPS_PUMP_TICK_S = float(env("HEATOPS_PUMP_TICK_S", "0.5"))
 HEATOPS_PUMP_LOOKBACK = env("HEATOPS_PUMP_LOOKBACK", "60s")  # how late a point may arrive and still show
 HEATOPS_PUMP_SEED_LOOKBACK = env("HEATOPS_PUMP_SEED_LOOKBACK", "7d")  # first read after a start
-HEATOPS_PUMP_HANDLERS = ["apps.dashboard.live.publish"]
+HEATOPS_PUMP_HANDLERS = ["apps.alarms.evaluation.evaluate", "apps.dashboard.live.publish"]
 HEATOPS_STALE_AFTER_S = float(env("HEATOPS_STALE_AFTER_S", "30"))  # no new point for longer: stale
 
 # --- Ingest endpoint (docs/ingest.md) -------------------------------------------------
@@ -161,6 +162,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Alarm notifications and escalations have their own queue: a slow report never delays a page.
+CELERY_TASK_ROUTES = {"alarms.*": {"queue": "alarms"}}
+HEATOPS_BASE_URL = env("HEATOPS_BASE_URL", "http://127.0.0.1:8000")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "heatops <heatops@localhost>")
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from apps.alarms.defaults import alarm_rules_create_defaults
+from apps.alarms.models import OnCall
 from apps.sites.demo import seed_demo_sites
 
 
@@ -17,9 +19,16 @@ class Command(BaseCommand):
     def handle(self, *args, no_admin=False, **options):
         sites = seed_demo_sites()
         for site in sites:
-            self.stdout.write(f"demo site: {site.name} ({site.slug}), {site.assets.count()} assets")
+            created = alarm_rules_create_defaults(site=site)
+            self.stdout.write(
+                f"demo site: {site.name} ({site.slug}), {site.assets.count()} assets, "
+                f"{site.alarm_rules.count()} alarm rules ({len(created)} new)"
+            )
         if not no_admin:
             username, password = self._demo_admin()
+            admin = get_user_model().objects.get(username=username)
+            for site in sites:  # the demo admin is on call for the demo sites
+                OnCall.objects.get_or_create(site=site, user=admin, level=1)
             self.stdout.write(self.style.SUCCESS(f"demo admin login: {username} / {password}"))
 
     def _demo_admin(self) -> tuple[str, str]:
@@ -37,6 +46,7 @@ class Command(BaseCommand):
                 store.write_text(password + "\n")
                 store.chmod(0o600)
         user, _ = get_user_model().objects.get_or_create(username=username)
+        user.email = user.email or f"{username}@heatops.localhost"
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()

@@ -1,0 +1,171 @@
+"""The rule set every site starts with, from its kind and its assets' rated limits."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from apps.assets.choices import AssetKind
+from apps.sites.models import Site
+
+from .choices import Domain, RuleKind, Severity
+from .models import AlarmRule
+
+
+def _limit(site: Site, kinds, attr):
+    values = [getattr(a, attr) for a in site.assets.filter(kind__in=kinds) if getattr(a, attr) is not None]
+    return min(values) if values else None
+
+
+def default_rules(site: Site) -> list[dict]:
+    rules = []
+    min_flow = _limit(site, [AssetKind.PUMP], "min_flow_m3h")
+    if min_flow:
+        rules.append(
+            dict(
+                name="Primary loop flow lost",
+                kind=RuleKind.BELOW,
+                severity=Severity.CRITICAL,
+                domain=Domain.THERMAL,
+                measurement="loop",
+                field="flow_m3h",
+                tags={"loop": "primary"},
+                threshold=min_flow,
+                clear_at=min_flow * 1.2,
+                for_seconds=20,
+                meaning="Water has stopped moving through the servers' cooling loop, so their heat is not being carried "
+                "away. Check the primary pump; if it cannot be restarted, throttle compute now.",
+                runbook_hint="Pump failure",
+            )
+        )
+    max_supply = _limit(site, [AssetKind.HEAT_EXCHANGER, AssetKind.BUFFER_TANK], "max_supply_temp_c")
+    if max_supply:
+        rules.append(
+            dict(
+                name="Loop supply too hot",
+                kind=RuleKind.ABOVE,
+                severity=Severity.MAJOR,
+                domain=Domain.THERMAL,
+                measurement="loop",
+                field="supply_temp_c",
+                tags={"loop": "primary"},
+                threshold=max_supply,
+                clear_at=max_supply - 2,
+                for_seconds=30,
+                meaning="The water leaving the servers is hotter than the plant is rated for. Open the dump path or "
+                "reduce compute.",
+                runbook_hint="Overheating",
+            )
+        )
+    for rack in site.assets.filter(kind=AssetKind.RACK, max_inlet_temp_c__isnull=False):
+        rules.append(
+            dict(
+                name=f"{rack.name} inlet too hot",
+                kind=RuleKind.ABOVE,
+                severity=Severity.CRITICAL,
+                domain=Domain.COMPUTE,
+                asset=rack,
+                measurement="rack",
+                field="inlet_temp_c",
+                tags={"asset": rack.slug},
+                threshold=rack.max_inlet_temp_c,
+                clear_at=rack.max_inlet_temp_c - 2,
+                for_seconds=10,
+                meaning=f"The coolant reaching {rack.name} is above its {rack.max_inlet_temp_c:g} °C limit: servers will "
+                "throttle or shut down. Throttle compute on this rack.",
+                runbook_hint="Overheating",
+            )
+        )
+    rules.append(
+        dict(
+            name="Loop ΔT out of band",
+            kind=RuleKind.BAND,
+            severity=Severity.MINOR,
+            domain=Domain.THERMAL,
+            measurement="loop",
+            field="delta_t_k",
+            tags={"loop": "primary"},
+            band_low=2.0,
+            band_high=15.0,
+            for_seconds=120,
+            conditions=[
+                {
+                    "measurement": "loop",
+                    "field": "flow_m3h",
+                    "tags": {"loop": "primary"},
+                    "op": ">",
+                    "value": 0.5,
+                }
+            ],
+            meaning="The difference between supply and return temperature is outside 2–15 K while water flows: the "
+            "loop is not carrying heat as designed (valve, sensor or pump setting).",
+        )
+    )
+    rules.append(
+        dict(
+            name="Heat consumer offline",
+            kind=RuleKind.BELOW,
+            severity=Severity.MAJOR,
+            domain=Domain.THERMAL,
+            measurement="consumer",
+            field="online",
+            threshold=0.5,
+            for_seconds=30,
+            meaning="The building is not taking heat: it falls back to its boiler, and the servers' heat goes to the "
+            "tank and the dump path.",
+            runbook_hint="Heat consumer offline",
+        )
+    )
+    rules.append(
+        dict(
+            name="Consumer not absorbing heat",
+            kind=RuleKind.COMPOUND,
+            severity=Severity.MAJOR,
+            domain=Domain.THERMAL,
+            rate_window_s=300,
+            for_seconds=60,
+            conditions=[
+                {
+                    "measurement": "loop",
+                    "field": "return_temp_c",
+                    "tags": {"loop": "primary"},
+                    "op": "rising",
+                    "value": 0.2,
+                },
+                {"measurement": "tank", "field": "soc_pct", "tags": {}, "op": ">=", "value": 95},
+                {"measurement": "facility", "field": "it_power_kw", "tags": {}, "op": "steady", "value": 2.0},
+            ],
+            meaning="The consumer is not absorbing heat: return temperature rising with the tank full and IT load "
+            "steady. Throttle compute or open the dump path.",
+            runbook_hint="Heat consumer offline",
+        )
+    )
+    rules.append(
+        dict(
+            name="Site telemetry missing",
+            kind=RuleKind.STALE,
+            severity=Severity.MAJOR,
+            domain=Domain.NETWORK,
+            measurement="facility",
+            field="it_power_kw",
+            stale_after_s=120,
+            meaning="No readings have arrived from the site for two minutes: the network or the site's agent is down. "
+            "The dashboard's numbers are old.",
+            runbook_hint="Loss of network",
+        )
+    )
+    return rules
+
+
+@transaction.atomic
+def alarm_rules_create_defaults(*, site: Site) -> list[AlarmRule]:
+    """Create the site's default rules that it does not have yet (by name); safe to repeat."""
+    existing = set(site.alarm_rules.values_list("name", flat=True))
+    created = []
+    for spec in default_rules(site):
+        if spec["name"] in existing:
+            continue
+        rule = AlarmRule(site=site, **spec)
+        rule.full_clean()
+        rule.save()
+        created.append(rule)
+    return created

@@ -1,0 +1,69 @@
+"""Who hears of an alarm, and how: email to the on-call people of the level concerned,
+and a signed JSON POST to each webhook.
+
+Webhook signature: ``X-Heatops-Signature: sha256=<hex>``, the HMAC-SHA256 with the
+webhook's secret of ``<X-Heatops-Timestamp>.<raw body>``. A receiver recomputes it and
+compares in constant time (``verify_signature``), and may refuse old timestamps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from django.conf import settings
+from django.db.models import Q
+
+from .models import Alarm, OnCall, Webhook
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def recipients(alarm: Alarm, transition: str, level: int) -> list[str]:
+    """Fired or escalated: the people of that level. Acknowledged or resolved: everyone
+    who was called so far, so nobody keeps working on it."""
+    entries = OnCall.objects.filter(site=alarm.site).select_related("user")
+    entries = (
+        entries.filter(level=level)
+        if transition in ("fired", "escalated")
+        else entries.filter(level__lte=level)
+    )
+    return sorted({e.user.email for e in entries if e.user.email})
+
+
+def payload(alarm: Alarm, transition: str, level: int) -> dict:
+    return {
+        "event": f"alarm.{transition}",
+        "alarm": {
+            "id": alarm.pk,
+            "site": alarm.site.slug,
+            "site_name": alarm.site.name,
+            "title": alarm.title,
+            "message": alarm.message,
+            "severity": alarm.severity,
+            "domain": alarm.domain,
+            "state": alarm.state,
+            "value": alarm.value,
+            "occurrences": alarm.occurrences,
+            "fired_at": alarm.fired_at.isoformat(),
+            "acknowledged_by": alarm.acknowledged_by.get_username() if alarm.acknowledged_by else None,
+            "escalation_level": level,
+            "url": f"{settings.HEATOPS_BASE_URL.rstrip('/')}/alarms/{alarm.pk}/",
+        },
+    }
+
+
+def body_of(data: dict) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
+def webhooks_for(alarm: Alarm):
+    return Webhook.objects.filter(Q(site=alarm.site) | Q(site__isnull=True), is_active=True)

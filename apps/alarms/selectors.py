@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from apps.accounts.selectors import sites_visible_to
+
+from .choices import OPEN_STATES, SEVERITY_ORDER
+from .models import Alarm
+
+SEVERITY_RANK = Case(
+    *[When(severity=s, then=Value(i)) for i, s in enumerate(SEVERITY_ORDER)], output_field=IntegerField()
+)
+SORTS = {
+    "newest": ["-fired_at"],
+    "oldest": ["fired_at"],
+    "severity": ["severity_rank", "-fired_at"],
+    "site": ["site__name", "-fired_at"],
+}
+
+
+def alarms_visible_to(user) -> QuerySet[Alarm]:
+    return (
+        Alarm.objects.filter(site__in=sites_visible_to(user))
+        .select_related("site", "rule", "acknowledged_by", "resolved_by")
+        .annotate(severity_rank=SEVERITY_RANK)
+    )
+
+
+def alarm_list(
+    *, user, site: str = "", severity: str = "", domain: str = "", state: str = "open", sort: str = "severity"
+) -> QuerySet[Alarm]:
+    qs = alarms_visible_to(user)
+    if site:
+        qs = qs.filter(site__slug=site)
+    if severity:
+        qs = qs.filter(severity=severity)
+    if domain:
+        qs = qs.filter(domain=domain)
+    if state == "open":
+        qs = qs.filter(state__in=OPEN_STATES)
+    elif state:
+        qs = qs.filter(state=state)
+    return qs.order_by(*SORTS.get(sort, SORTS["severity"]))
+
+
+def open_alarm_counts(site_ids) -> dict[int, int]:
+    from django.db.models import Count
+
+    rows = (
+        Alarm.objects.filter(site_id__in=site_ids, state__in=OPEN_STATES)
+        .values("site_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["site_id"]: r["n"] for r in rows}
+
+
+def open_alarms_for_sites(site_ids, limit: int = 50) -> dict[int, list[Alarm]]:
+    out: dict[int, list[Alarm]] = {}
+    qs = (
+        Alarm.objects.filter(site_id__in=site_ids, state__in=OPEN_STATES)
+        .select_related("acknowledged_by", "site")
+        .annotate(severity_rank=SEVERITY_RANK)
+        .order_by("severity_rank", "-fired_at")
+    )
+    for alarm in qs[:limit]:
+        out.setdefault(alarm.site_id, []).append(alarm)
+    return out

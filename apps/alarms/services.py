@@ -1,0 +1,255 @@
+"""Every change of an alarm's state. Each runs in a transaction, checks the state it
+expects under select_for_update, writes the history, and only on commit tells the open
+dashboards and enqueues notifications (once per transition, never per tick)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .choices import OPEN_STATES, AlarmState, EventKind, Transition
+from .models import Alarm, AlarmEvent, AlarmRule
+
+
+class AlarmConflict(Exception):
+    """The alarm is no longer in the state the person acted on; the message says why."""
+
+
+# --- telling the world ------------------------------------------------------------------
+
+
+def render_alarm(alarm: Alarm) -> str:
+    return render_to_string("alarms/_alarm.html", {"alarm": alarm})
+
+
+def _broadcast(alarm_id: int, transition: str | None) -> None:
+    from apps.dashboard.live import site_group
+
+    alarm = Alarm.objects.select_related("site", "rule", "acknowledged_by", "resolved_by").get(pk=alarm_id)
+    message = {
+        "type": "alarms.update",
+        "alarm_id": alarm.pk,
+        "site_slug": alarm.site.slug,
+        "fired": transition == Transition.FIRED,
+        "html": render_alarm(alarm),
+        "severity": alarm.severity,
+        "domain": alarm.domain,
+        "state": alarm.state,
+    }
+    try:
+        async_to_sync(get_channel_layer().group_send)(site_group(alarm.site_id), message)
+    except Exception:  # Redis down: the pages catch up on their next load; the alarm is in the DB
+        pass
+
+
+def _after_commit(alarm: Alarm, transition: str | None, level: int | None = None) -> None:
+    from .tasks import alarm_notify_task
+
+    def run():
+        _broadcast(alarm.pk, transition)
+        if transition:
+            alarm_notify_task.delay(alarm.pk, transition, level or alarm.escalation_level)
+
+    transaction.on_commit(run)
+
+
+def _event(alarm: Alarm, kind: str, *, at: datetime, user=None, note: str = "") -> None:
+    AlarmEvent.objects.create(alarm=alarm, kind=kind, at=at, user=user, note=note)
+
+
+# --- from evaluation --------------------------------------------------------------------
+
+
+def alarm_raise(*, rule: AlarmRule, value: float | None, detail: str, now: datetime) -> Alarm:
+    """The rule's condition holds: fire a new alarm, or count a recurrence on the open one."""
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update().filter(rule=rule, state__in=OPEN_STATES).first()
+        if alarm is not None:
+            if not alarm.condition_active:
+                alarm.condition_active = True
+                alarm.occurrences += 1
+                alarm.value = value
+                alarm.save(update_fields=["condition_active", "occurrences", "value", "updated_at"])
+                _event(alarm, EventKind.RECURRED, at=now, note=detail)
+                _after_commit(alarm, None)
+            return alarm
+        try:
+            with transaction.atomic():
+                alarm = Alarm.objects.create(
+                    rule=rule,
+                    site=rule.site,
+                    asset=rule.asset,
+                    severity=rule.severity,
+                    domain=rule.domain,
+                    title=rule.name,
+                    message=f"{rule.meaning}\n\n{detail}".strip(),
+                    value=value,
+                    fired_at=now,
+                    next_escalation_at=now + timedelta(minutes=rule.ack_timeout_min),
+                )
+        except IntegrityError:  # another evaluator fired it a moment ago
+            return Alarm.objects.get(rule=rule, state__in=OPEN_STATES)
+        _event(alarm, EventKind.FIRED, at=now, note=detail)
+        _after_commit(alarm, Transition.FIRED, 1)
+        return alarm
+
+
+def alarm_condition_cleared(*, alarm_id: int, now: datetime) -> Alarm:
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update().get(pk=alarm_id)
+        if alarm.is_open and alarm.condition_active:
+            alarm.condition_active = False
+            alarm.save(update_fields=["condition_active", "updated_at"])
+            _event(alarm, EventKind.CLEARED, at=now)
+            _after_commit(alarm, None)
+        return alarm
+
+
+def alarm_auto_resolve(*, alarm_id: int, now: datetime) -> Alarm:
+    """The condition has stayed clear long enough: resolve without anyone's hand."""
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update().get(pk=alarm_id)
+        if alarm.is_open and not alarm.condition_active:
+            _resolve(alarm, now=now, user=None, note="The condition cleared and stayed clear.")
+        return alarm
+
+
+def _resolve(alarm: Alarm, *, now: datetime, user, note: str) -> None:
+    alarm.state = AlarmState.RESOLVED
+    alarm.resolved_at, alarm.resolved_by, alarm.resolution_note = now, user, note
+    alarm.next_escalation_at = None
+    alarm.save()
+    _event(alarm, EventKind.RESOLVED, at=now, user=user, note=note)
+    _after_commit(alarm, Transition.RESOLVED)
+
+
+# --- from people -------------------------------------------------------------------------
+
+
+def _by(alarm: Alarm) -> str:
+    who = alarm.acknowledged_by.get_username() if alarm.acknowledged_by else "someone"
+    return f"{who} at {timezone.localtime(alarm.acknowledged_at):%H:%M:%S}"
+
+
+def alarm_acknowledge(*, alarm: Alarm, user, note: str = "", now: datetime | None = None) -> Alarm:
+    """Take ownership. If someone got there first, say who and when.
+
+    A compare-and-set UPDATE decides who wins, so two people acknowledging at the same
+    moment get one acknowledgement on every database (SQLite has no row locks)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        won = Alarm.objects.filter(pk=alarm.pk, state__in=[AlarmState.FIRING, AlarmState.SHELVED]).update(
+            state=AlarmState.ACKNOWLEDGED,
+            acknowledged_by=user,
+            acknowledged_at=now,
+            shelved_until=None,
+            next_escalation_at=None,
+            updated_at=now,
+        )
+        current = Alarm.objects.select_related("acknowledged_by").get(pk=alarm.pk)
+        if not won:
+            if current.state == AlarmState.ACKNOWLEDGED:
+                raise AlarmConflict(f"Already acknowledged by {_by(current)}.")
+            raise AlarmConflict("This alarm is already resolved.")
+        _event(current, EventKind.ACKNOWLEDGED, at=now, user=user, note=note)
+        _after_commit(current, Transition.ACKNOWLEDGED)
+    return current
+
+
+def alarm_resolve(*, alarm: Alarm, user, note: str, now: datetime | None = None) -> Alarm:
+    if not note.strip():
+        raise AlarmConflict("Say what was done: resolving by hand needs a note.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        if locked.state == AlarmState.RESOLVED:
+            raise AlarmConflict("This alarm is already resolved.")
+        _resolve(locked, now=now, user=user, note=note.strip())
+    return locked
+
+
+def alarm_shelve(*, alarm: Alarm, user, minutes: int, reason: str, now: datetime | None = None) -> Alarm:
+    if not reason.strip():
+        raise AlarmConflict("Shelving needs a reason.")
+    if not 1 <= minutes <= 7 * 24 * 60:
+        raise AlarmConflict("Shelve for between 1 minute and 7 days.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        if locked.state == AlarmState.RESOLVED:
+            raise AlarmConflict("This alarm is already resolved.")
+        locked.state = AlarmState.SHELVED
+        locked.shelved_until, locked.shelved_reason = now + timedelta(minutes=minutes), reason.strip()
+        locked.next_escalation_at = None
+        locked.save()
+        _event(locked, EventKind.SHELVED, at=now, user=user, note=f"{minutes} min: {reason.strip()}")
+        _after_commit(locked, None)
+    return locked
+
+
+def alarm_note(*, alarm: Alarm, user, note: str, now: datetime | None = None) -> None:
+    if note.strip():
+        _event(alarm, EventKind.NOTE, at=now or timezone.now(), user=user, note=note.strip())
+
+
+# --- from the clock (celery beat) --------------------------------------------------------
+
+
+@dataclass
+class EscalationResult:
+    escalated: int = 0
+    unshelved: int = 0
+
+
+def alarm_escalate_due(*, now: datetime | None = None) -> EscalationResult:
+    """Unacknowledged past the rule's timeout: call the next level, up to the rule's limit.
+    Shelving that has run out: back to firing. Safe to run twice at once."""
+    now = now or timezone.now()
+    result = EscalationResult()
+    due = Alarm.objects.filter(state=AlarmState.FIRING, next_escalation_at__lte=now).values_list(
+        "pk", flat=True
+    )
+    for pk in list(due):
+        with transaction.atomic():
+            alarm = Alarm.objects.select_for_update().select_related("rule").get(pk=pk)
+            if (
+                alarm.state != AlarmState.FIRING
+                or not alarm.next_escalation_at
+                or alarm.next_escalation_at > now
+            ):
+                continue
+            if alarm.escalation_level > alarm.rule.max_escalations:
+                alarm.next_escalation_at = None
+                alarm.save(update_fields=["next_escalation_at", "updated_at"])
+                continue
+            alarm.escalation_level += 1
+            alarm.next_escalation_at = now + timedelta(minutes=alarm.rule.ack_timeout_min)
+            alarm.save(update_fields=["escalation_level", "next_escalation_at", "updated_at"])
+            _event(
+                alarm,
+                EventKind.ESCALATED,
+                at=now,
+                note=f"not acknowledged in {alarm.rule.ack_timeout_min} min: level {alarm.escalation_level} called",
+            )
+            _after_commit(alarm, Transition.ESCALATED, alarm.escalation_level)
+            result.escalated += 1
+    for pk in list(
+        Alarm.objects.filter(state=AlarmState.SHELVED, shelved_until__lte=now).values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            alarm = Alarm.objects.select_for_update().select_related("rule").get(pk=pk)
+            if alarm.state != AlarmState.SHELVED or alarm.shelved_until > now:
+                continue
+            alarm.state, alarm.shelved_until = AlarmState.FIRING, None
+            alarm.next_escalation_at = now + timedelta(minutes=alarm.rule.ack_timeout_min)
+            alarm.save()
+            _event(alarm, EventKind.UNSHELVED, at=now)
+            _after_commit(alarm, None)
+            result.unshelved += 1
+    return result

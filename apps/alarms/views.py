@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.selectors import sites_visible_to
+from apps.accounts.services import personal_token_user
+
+from . import services
+from .choices import AlarmState, Domain, Severity
+from .selectors import SORTS, alarm_list, alarms_visible_to
+
+
+def _alarm_or_404(user, pk: int):
+    alarm = alarms_visible_to(user).filter(pk=pk).first()
+    if alarm is None:
+        raise Http404("No such alarm")
+    return alarm
+
+
+def _note(request) -> str:
+    return (request.POST.get("note") or request.headers.get("HX-Prompt") or "").strip()
+
+
+def _answer(request, alarm, message: str, ok: bool):
+    """htmx: the updated alarm and a message, swapped in place. Otherwise: back, with the message."""
+    if request.htmx:
+        html = render_to_string("alarms/_toast.html", {"message": message, "ok": ok})
+        if alarm is not None:
+            alarm.refresh_from_db()
+            html += services.render_alarm(alarm)
+        return HttpResponse(html, status=200 if ok else 409)
+    (messages.success if ok else messages.error)(request, message)
+    return redirect(request.POST.get("next") or "alarms:alarm_list")
+
+
+@login_required
+@require_GET
+def alarm_list_view(request):
+    params = {k: request.GET.get(k, "") for k in ("site", "severity", "domain", "state", "sort")}
+    params["state"] = params["state"] if "state" in request.GET else "open"
+    params["sort"] = params["sort"] or "severity"
+    alarms = alarm_list(user=request.user, **params)[:500]
+    return render(
+        request,
+        "alarms/list.html",
+        {
+            "alarms": alarms,
+            "params": params,
+            "sites": sites_visible_to(request.user),
+            "severities": Severity.choices,
+            "domains": Domain.choices,
+            "states": AlarmState.choices,
+            "sorts": list(SORTS),
+            "ws_query": "&".join(f"{k}={v}" for k, v in params.items() if v and k != "sort"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def alarm_detail(request, pk: int):
+    alarm = _alarm_or_404(request.user, pk)
+    return render(
+        request,
+        "alarms/detail.html",
+        {
+            "alarm": alarm,
+            "events": alarm.events.select_related("user"),
+            "sites": sites_visible_to(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def alarm_ack(request, pk: int):
+    alarm = _alarm_or_404(request.user, pk)
+    try:
+        services.alarm_acknowledge(alarm=alarm, user=request.user, note=_note(request))
+    except services.AlarmConflict as exc:
+        return _answer(request, alarm, str(exc), ok=False)
+    return _answer(request, alarm, f"Acknowledged: {alarm.title}.", ok=True)
+
+
+@login_required
+@require_POST
+def alarm_resolve(request, pk: int):
+    alarm = _alarm_or_404(request.user, pk)
+    try:
+        services.alarm_resolve(alarm=alarm, user=request.user, note=_note(request))
+    except services.AlarmConflict as exc:
+        return _answer(request, alarm, str(exc), ok=False)
+    return _answer(request, alarm, f"Resolved: {alarm.title}.", ok=True)
+
+
+@login_required
+@require_POST
+def alarm_shelve(request, pk: int):
+    alarm = _alarm_or_404(request.user, pk)
+    try:
+        minutes = int(request.POST.get("minutes", "60"))
+        services.alarm_shelve(alarm=alarm, user=request.user, minutes=minutes, reason=_note(request))
+    except ValueError:
+        return _answer(request, alarm, "Minutes must be a whole number.", ok=False)
+    except services.AlarmConflict as exc:
+        return _answer(request, alarm, str(exc), ok=False)
+    return _answer(request, alarm, f"Shelved for {minutes} min: {alarm.title}.", ok=True)
+
+
+@login_required
+@require_POST
+def alarm_bulk(request):
+    action = request.POST.get("action")
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    alarms = list(alarms_visible_to(request.user).filter(pk__in=ids))
+    if action not in {"ack", "resolve"} or not alarms:
+        messages.error(request, "Choose at least one alarm and an action.")
+        return redirect(request.POST.get("next") or "alarms:alarm_list")
+    done, refused = 0, []
+    for alarm in alarms:
+        try:
+            if action == "ack":
+                services.alarm_acknowledge(alarm=alarm, user=request.user, note=_note(request))
+            else:
+                services.alarm_resolve(alarm=alarm, user=request.user, note=_note(request))
+            done += 1
+        except services.AlarmConflict as exc:
+            refused.append(f"{alarm.title}: {exc}")
+    verb = "Acknowledged" if action == "ack" else "Resolved"
+    messages.success(request, f"{verb} {done} alarm(s).") if done else None
+    for line in refused:
+        messages.warning(request, line)
+    return redirect(request.POST.get("next") or "alarms:alarm_list")
+
+
+# --- REST API for scripts and chat bots (personal token) --------------------------------
+
+
+def _api_user(request):
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() not in {"token", "bearer"}:
+        return None
+    return personal_token_user(raw=raw.strip())
+
+
+def _alarm_json(alarm) -> dict:
+    return {
+        "id": alarm.pk,
+        "site": alarm.site.slug,
+        "title": alarm.title,
+        "severity": alarm.severity,
+        "domain": alarm.domain,
+        "state": alarm.state,
+        "value": alarm.value,
+        "occurrences": alarm.occurrences,
+        "fired_at": alarm.fired_at.isoformat(),
+        "acknowledged_by": alarm.acknowledged_by.get_username() if alarm.acknowledged_by else None,
+        "acknowledged_at": alarm.acknowledged_at.isoformat() if alarm.acknowledged_at else None,
+    }
+
+
+def _api_denied():
+    response = JsonResponse({"error": "send 'Authorization: Token <your personal API token>'"}, status=401)
+    response["WWW-Authenticate"] = 'Token realm="heatops api"'
+    return response
+
+
+@csrf_exempt
+@require_GET
+def api_alarm_list(request):
+    user = _api_user(request)
+    if user is None:
+        return _api_denied()
+    state = request.GET.get("state", "open")
+    alarms = alarm_list(user=user, site=request.GET.get("site", ""), state=state)[:500]
+    return JsonResponse({"alarms": [_alarm_json(a) for a in alarms]})
+
+
+@csrf_exempt
+@require_POST
+def api_alarm_ack(request, pk: int):
+    user = _api_user(request)
+    if user is None:
+        return _api_denied()
+    alarm = alarms_visible_to(user).filter(pk=pk).first()
+    if alarm is None:
+        return JsonResponse({"error": f"no alarm {pk} that you may see"}, status=404)
+    try:
+        note = json.loads(request.body or b"{}").get("note", "")
+    except (ValueError, AttributeError):
+        return JsonResponse({"error": 'the body must be JSON such as {"note": "on it"}'}, status=400)
+    try:
+        alarm = services.alarm_acknowledge(alarm=alarm, user=user, note=str(note))
+    except services.AlarmConflict as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"alarm": _alarm_json(alarm)})
