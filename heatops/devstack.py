@@ -13,11 +13,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from heatops.devservices import InfluxServer, RedisServer, free_port
+from heatops.devservices import InfluxServer, RedisServer, free_port, port_open
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,23 @@ class Stack:
         ).stdout
 
     def django_shell(self, code: str) -> str:
-        return self.manage("shell", "--no-imports", "-c", code).strip().splitlines()[-1]
+        lines = self.manage("shell", "--no-imports", "-c", code).strip().splitlines()
+        return lines[-1] if lines else ""
+
+    def serve(self, application: str, name: str, *, ready_path: str | None = None) -> str:
+        """Start Daphne serving ``application`` (a dotted path) with the stack's env on a free
+        port; return its URL once it answers ``ready_path`` (or, without one, once the port is
+        open). It is stopped with the stack."""
+        port = free_port()
+        self.procs[name] = _spawn(
+            ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application], self.env, self.root, name
+        )
+        url = f"http://127.0.0.1:{port}"
+        if ready_path:
+            _wait_http(url + ready_path)
+        else:
+            _wait_port(port)
+        return url
 
 
 ADMIN_PASSWORD = "stack-admin-password"
@@ -61,7 +77,10 @@ def stack(
     redis_url: str | None = None,
     database: str = "bench",
     extra_env: dict[str, str] | None = None,
+    before_start: Callable[[Stack], None] | None = None,
 ) -> Iterator[Stack]:
+    """``before_start`` runs once the database is migrated and seeded and before Daphne and
+    the pump start, e.g. to add sites the pump should see from its first tick."""
     with tempfile.TemporaryDirectory(prefix="heatops-stack-") as tmp:
         root = Path(tmp)
         influx = InfluxServer(root=root / "influxdb", port=free_port(), fsync_delay="0s")
@@ -86,24 +105,17 @@ def stack(
             **(extra_env or {}),
         }
         s = Stack(influx_url, redis_url, env, root)
-        procs: dict[str, subprocess.Popen] = {}
+        procs: dict[str, subprocess.Popen] = s.procs  # processes started later are stopped too
         try:
             s.manage("migrate", "--noinput")
             s.manage("influx_setup")
             s.manage("seed_demo")
+            if before_start:
+                before_start(s)
             if web:
-                port = free_port()
-                procs["daphne"] = _spawn(
-                    ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "heatops.asgi:application"],
-                    env,
-                    root,
-                    "daphne",
-                )
-                s.web_url = f"http://127.0.0.1:{port}"
-                _wait_http(s.web_url + "/ingest/pool/ping")
+                s.web_url = s.serve("heatops.asgi:application", "daphne", ready_path="/ingest/pool/ping")
             if pump:
                 procs["pump"] = _spawn(["manage.py", "telemetry_pump"], env, root, "pump")
-            s.procs = procs
             yield s
         finally:
             for name, proc in procs.items():
@@ -130,6 +142,14 @@ def _wait_http(url: str, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def _wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+        time.sleep(0.1)
 
 
 def percentile(values: list[float], p: float) -> float:

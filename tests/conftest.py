@@ -23,8 +23,9 @@ from heatops.devservices import InfluxServer, RedisServer, free_port
 def _point_settings_at(influx_url: str, redis_url: str) -> None:
     django_settings.INFLUX = {**django_settings.INFLUX, "URL": influx_url}
     django_settings.REDIS_URL = redis_url
+    host = {**django_settings.CHANNEL_LAYER_HOST, "address": redis_url}
     django_settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}
     }
     django_settings.CELERY_BROKER_URL = redis_url
     django_settings.CACHES = {

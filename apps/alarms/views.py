@@ -30,13 +30,15 @@ def _note(request) -> str:
 
 
 def _answer(request, alarm, message: str, ok: bool):
-    """htmx: the updated alarm and a message, swapped in place. Otherwise: back, with the message."""
+    """htmx: a message for #toast (the buttons target it, so the answer lands even if the
+    button was re-rendered meanwhile) and the updated alarm out of band. Otherwise: back,
+    with the message."""
     if request.htmx:
         html = render_to_string("alarms/_toast.html", {"message": message, "ok": ok})
         if alarm is not None:
             alarm.refresh_from_db()
             html += services.render_alarm(alarm)
-        return HttpResponse(html, status=200 if ok else 409)
+        return HttpResponse(html)  # 200 either way: htmx swaps nothing on a 4xx, the toast says it failed
     (messages.success if ok else messages.error)(request, message)
     return redirect(request.POST.get("next") or "alarms:alarm_list")
 

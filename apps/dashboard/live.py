@@ -124,12 +124,14 @@ class Publisher:
             self._remember(SYSTEM_KEY, html)
             self._send(SYSTEM_GROUP, {"type": "system.status", "html": html})
 
+        alarms = open_alarms_by_site(list(self.configs))
         for pk, cfg in self.configs.items():
             status = site_status(
                 cfg,
                 snapshot.site(cfg.slug),
                 now=snapshot.taken_at,
                 stale_after_s=settings.HEATOPS_STALE_AFTER_S,
+                alarms=alarms.get(pk, []),
             )
             self._track_since(status, now_ms)
             payload = render_site(status)
@@ -163,6 +165,7 @@ def current_site_payload(site: Site) -> dict:
         pump.state.get(site.slug) or SiteReadings(site.slug),
         now=datetime.now(UTC),
         stale_after_s=settings.HEATOPS_STALE_AFTER_S,
+        alarms=open_alarms_by_site([site.pk]).get(site.pk, []),
     )
     return render_site(status)
 

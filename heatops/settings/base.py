@@ -142,10 +142,14 @@ HEATOPS_INGEST_WRITE_BEHIND = env_bool("HEATOPS_INGEST_WRITE_BEHIND", True)
 
 # --- Redis: channel layer and Celery broker -------------------------------------------
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+# redis-py 8 gives every socket a 5 s read timeout by default, which is exactly how long
+# channels_redis blocks waiting for a message: an idle websocket then dies with a
+# TimeoutError. A longer socket timeout keeps idle consumers alive.
+CHANNEL_LAYER_HOST = {"address": REDIS_URL, "socket_timeout": 30}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [CHANNEL_LAYER_HOST]},
     }
 }
 CACHES = {

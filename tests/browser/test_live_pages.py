@@ -25,6 +25,10 @@ FLAGS = [
 ]
 
 
+def _alarms_fire_at_once(s) -> None:
+    s.django_shell("from apps.alarms.models import AlarmRule; AlarmRule.objects.update(for_seconds=0)")
+
+
 @pytest.fixture(scope="module")
 def live(services):
     with stack(
@@ -33,6 +37,7 @@ def live(services):
         redis_url=services["redis_url"],
         database="browser",
         extra_env={"HEATOPS_PUMP_TICK_S": "0.25"},
+        before_start=_alarms_fire_at_once,
     ) as s:
         yield s
 
@@ -86,3 +91,39 @@ def test_a_value_written_straight_into_influxdb_appears_on_the_open_site_page(li
     page.goto(live.web_url + "/")
     expect(page.locator("#tile-pool")).to_contain_text("87.7 kW")
     assert errors == []
+
+
+def test_an_alarm_fires_on_every_open_dashboard_and_one_acknowledgement_reaches_the_other(live, browser):
+    """A pump failure written into InfluxDB raises an alarm on two people's screens; one
+    acknowledges from the portfolio, the other's site page shows who did, at once."""
+    outside_agent = InfluxClient(url=live.influx_url, database=live.database, retention_policy="heatops")
+    first = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+    second = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+    for page in (first, second):
+        log_in(page, live.web_url)
+    second.goto(live.web_url + "/sites/pool/")
+    second.wait_for_function("() => document.querySelector('#live-points') !== null")
+
+    now = datetime.now(UTC)
+    outside_agent.write(
+        [
+            Point("loop", {"site": "pool", "loop": "primary"}, {"flow_m3h": 0.0, "supply_temp_c": 50.0}, now),
+            Point(
+                "pump", {"site": "pool", "asset": "pump-primary"}, {"running": False, "speed_pct": 0.0}, now
+            ),
+        ]
+    )
+    tile_alarm = first.locator("#tile-pool .tile-alarm", has_text="Primary loop flow lost")
+    expect(tile_alarm).to_be_visible(timeout=10_000)
+    expect(second.locator(".site-alarms .alarm", has_text="Primary loop flow lost")).to_be_visible(
+        timeout=10_000
+    )
+
+    first.on("dialog", lambda dialog: dialog.accept("on my way"))
+    tile_alarm.get_by_role("button", name="Acknowledge").click()
+    expect(first.locator("#toast")).to_contain_text("Acknowledged")
+    expect(second.locator(".site-alarms .alarm", has_text="Primary loop flow lost")).to_contain_text(
+        "acknowledged by admin", timeout=5_000
+    )
+    second.screenshot(path=str(ARTIFACTS / "site-pool-alarm.png"), full_page=True)
+    first.screenshot(path=str(ARTIFACTS / "portfolio-alarm.png"))
