@@ -39,26 +39,29 @@ def recipients(alarm: Alarm, transition: str, level: int) -> list[str]:
     return sorted({e.user.email for e in entries if e.user.email})
 
 
-def payload(alarm: Alarm, transition: str, level: int) -> dict:
+def alarm_data(alarm: Alarm) -> dict:
+    """An alarm as JSON for webhooks and the REST API alike."""
     return {
-        "event": f"alarm.{transition}",
-        "alarm": {
-            "id": alarm.pk,
-            "site": alarm.site.slug,
-            "site_name": alarm.site.name,
-            "title": alarm.title,
-            "message": alarm.message,
-            "severity": alarm.severity,
-            "domain": alarm.domain,
-            "state": alarm.state,
-            "value": alarm.value,
-            "occurrences": alarm.occurrences,
-            "fired_at": alarm.fired_at.isoformat(),
-            "acknowledged_by": alarm.acknowledged_by.get_username() if alarm.acknowledged_by else None,
-            "escalation_level": level,
-            "url": f"{settings.HEATOPS_BASE_URL.rstrip('/')}/alarms/{alarm.pk}/",
-        },
+        "id": alarm.pk,
+        "site": alarm.site.slug,
+        "site_name": alarm.site.name,
+        "title": alarm.title,
+        "message": alarm.message,
+        "severity": alarm.severity,
+        "domain": alarm.domain,
+        "state": alarm.state,
+        "value": alarm.value,
+        "occurrences": alarm.occurrences,
+        "fired_at": alarm.fired_at.isoformat(),
+        "acknowledged_by": alarm.acknowledged_by.get_username() if alarm.acknowledged_by else None,
+        "acknowledged_at": alarm.acknowledged_at.isoformat() if alarm.acknowledged_at else None,
+        "escalation_level": alarm.escalation_level,
+        "url": f"{settings.HEATOPS_BASE_URL.rstrip('/')}/alarms/{alarm.pk}/",
     }
+
+
+def payload(alarm: Alarm, transition: str, level: int) -> dict:
+    return {"event": f"alarm.{transition}", "alarm": {**alarm_data(alarm), "escalation_level": level}}
 
 
 def body_of(data: dict) -> bytes:

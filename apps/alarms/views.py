@@ -15,6 +15,7 @@ from apps.accounts.services import personal_token_user
 
 from . import services
 from .choices import AlarmState, Domain, Severity
+from .notify import alarm_data
 from .selectors import SORTS, alarm_list, alarms_visible_to
 
 
@@ -153,22 +154,6 @@ def _api_user(request):
     return personal_token_user(raw=raw.strip())
 
 
-def _alarm_json(alarm) -> dict:
-    return {
-        "id": alarm.pk,
-        "site": alarm.site.slug,
-        "title": alarm.title,
-        "severity": alarm.severity,
-        "domain": alarm.domain,
-        "state": alarm.state,
-        "value": alarm.value,
-        "occurrences": alarm.occurrences,
-        "fired_at": alarm.fired_at.isoformat(),
-        "acknowledged_by": alarm.acknowledged_by.get_username() if alarm.acknowledged_by else None,
-        "acknowledged_at": alarm.acknowledged_at.isoformat() if alarm.acknowledged_at else None,
-    }
-
-
 def _api_denied():
     response = JsonResponse({"error": "send 'Authorization: Token <your personal API token>'"}, status=401)
     response["WWW-Authenticate"] = 'Token realm="heatops api"'
@@ -183,7 +168,7 @@ def api_alarm_list(request):
         return _api_denied()
     state = request.GET.get("state", "open")
     alarms = alarm_list(user=user, site=request.GET.get("site", ""), state=state)[:500]
-    return JsonResponse({"alarms": [_alarm_json(a) for a in alarms]})
+    return JsonResponse({"alarms": [alarm_data(a) for a in alarms]})
 
 
 @csrf_exempt
@@ -203,4 +188,4 @@ def api_alarm_ack(request, pk: int):
         alarm = services.alarm_acknowledge(alarm=alarm, user=user, note=str(note))
     except services.AlarmConflict as exc:
         return JsonResponse({"error": str(exc)}, status=409)
-    return JsonResponse({"alarm": _alarm_json(alarm)})
+    return JsonResponse({"alarm": alarm_data(alarm)})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,6 +14,7 @@ from apps.sites.models import Site
 from apps.telemetry import schema
 from apps.telemetry.influx import Point, get_client
 from apps.telemetry.lineprotocol import PRECISION_NS, LineProtocolError, clean_batch_times, parse_line
+from heatops.tokens import token_digest, token_new
 
 from .models import IngestToken
 from .spool import get_spool, writer
@@ -25,17 +24,13 @@ MAX_REPORTED_REJECTIONS = 100
 EARLIEST_NS = 946_684_800 * 10**9  # 2000-01-01: anything older is a precision mistake
 
 
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def ingest_token_issue(*, site: Site, name: str, user=None) -> tuple[IngestToken, str]:
     """Make a token for a site; return the row and the token, which is never shown again."""
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    new = token_new(TOKEN_PREFIX)
     token = IngestToken.objects.create(
-        site=site, name=name, prefix=raw[: len(TOKEN_PREFIX) + 6], key_hash=_hash(raw), created_by=user
+        site=site, name=name, prefix=new.prefix, key_hash=new.digest, created_by=user
     )
-    return token, raw
+    return token, new.raw
 
 
 def ingest_token_revoke(*, token: IngestToken) -> IngestToken:
@@ -51,7 +46,9 @@ def ingest_token_authenticate(*, raw: str) -> IngestToken | None:
     """The active token matching ``raw``, or None. Notes its use at most once a minute."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = IngestToken.objects.select_related("site").filter(key_hash=_hash(raw), revoked_at=None).first()
+    token = (
+        IngestToken.objects.select_related("site").filter(key_hash=token_digest(raw), revoked_at=None).first()
+    )
     if token is not None:
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
