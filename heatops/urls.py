@@ -10,5 +10,6 @@ urlpatterns = [
     path("ingest/", include("apps.ingest.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("", include("apps.alarms.urls")),
+    path("", include("apps.ownership.urls")),
     path("", include("apps.dashboard.urls")),
 ]

@@ -194,6 +194,13 @@ class Alarm(models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
+    @property
+    def accountable(self) -> str | None:
+        """Who is Accountable for this alarm's area at its site (RACI)."""
+        from apps.ownership.services import accountable_name
+
+        return accountable_name(self.site, self.domain)
+
 
 class AlarmEvent(models.Model):
     """The alarm's history: who did what, when."""

@@ -27,16 +27,31 @@ def verify_signature(secret: str, timestamp: str, body: bytes, signature: str) -
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
+def call_chain(alarm: Alarm) -> list[list]:
+    """People to call, level by level: the site's RACI for the alarm's area (Responsible,
+    then Accountable); a site without RACI for it falls back to its on-call list."""
+    from apps.ownership.services import escalation_chain
+
+    chain = escalation_chain(alarm.site, alarm.domain)
+    if chain:
+        return chain
+    levels: dict[int, list] = {}
+    for entry in OnCall.objects.filter(site=alarm.site).select_related("user").order_by("level"):
+        levels.setdefault(entry.level, []).append(entry.user)
+    return [levels[k] for k in sorted(levels)]
+
+
 def recipients(alarm: Alarm, transition: str, level: int) -> list[str]:
-    """Fired or escalated: the people of that level. Acknowledged or resolved: everyone
-    who was called so far, so nobody keeps working on it."""
-    entries = OnCall.objects.filter(site=alarm.site).select_related("user")
-    entries = (
-        entries.filter(level=level)
-        if transition in ("fired", "escalated")
-        else entries.filter(level__lte=level)
-    )
-    return sorted({e.user.email for e in entries if e.user.email})
+    """Fired or escalated: the people of that level (the last level again past the end of
+    the chain). Acknowledged or resolved: everyone called so far, so nobody keeps at it."""
+    chain = call_chain(alarm)
+    if not chain:
+        return []
+    if transition in ("fired", "escalated"):
+        people = chain[min(level, len(chain)) - 1]
+    else:
+        people = [u for group in chain[:level] for u in group]
+    return sorted({u.email for u in people if u.email})
 
 
 def alarm_data(alarm: Alarm) -> dict:

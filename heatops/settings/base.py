@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.dashboard",
     "apps.alarms",
+    "apps.ownership",
 ]
 
 MIDDLEWARE = [

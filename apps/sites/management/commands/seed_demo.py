@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand
 
 from apps.alarms.defaults import alarm_rules_create_defaults
 from apps.alarms.models import OnCall
+from apps.ownership.choices import Area, Raci
+from apps.ownership.services import raci_replace
 from apps.sites.demo import seed_demo_sites
 
 
@@ -27,8 +29,14 @@ class Command(BaseCommand):
         if not no_admin:
             username, password = self._demo_admin()
             admin = get_user_model().objects.get(username=username)
-            for site in sites:  # the demo admin is on call for the demo sites
+            for site in sites:  # the demo admin owns every area of the demo sites
                 OnCall.objects.get_or_create(site=site, user=admin, level=1)
+                if not site.raci.exists():
+                    grid = {
+                        area: {Raci.RESPONSIBLE: [f"u:{admin.pk}"], Raci.ACCOUNTABLE: [f"u:{admin.pk}"]}
+                        for area in Area.values
+                    }
+                    raci_replace(site=site, grid=grid)
             self.stdout.write(self.style.SUCCESS(f"demo admin login: {username} / {password}"))
 
     def _demo_admin(self) -> tuple[str, str]:

@@ -1,0 +1,97 @@
+"""Reading and changing a site's RACI matrix, and routing by it."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.sites.models import Site
+
+from .choices import AREA_OF_DOMAIN, Area, Raci
+from .models import Assignment, Team
+
+
+def raci_matrix(site: Site) -> dict[str, dict[str, list[Assignment]]]:
+    matrix = {area: {role: [] for role in Raci.values} for area in Area.values}
+    for a in Assignment.objects.filter(site=site).select_related("user", "team"):
+        matrix[a.area][a.role].append(a)
+    return matrix
+
+
+def _holder(token: str):
+    kind, _, pk = token.partition(":")
+    if kind == "u" and pk.isdigit():
+        user = get_user_model().objects.filter(pk=pk, is_active=True).first()
+        return {"user": user} if user else None
+    if kind == "t" and pk.isdigit():
+        team = Team.objects.filter(pk=pk).first()
+        return {"team": team} if team else None
+    return None
+
+
+@transaction.atomic
+def raci_replace(*, site: Site, grid: dict[str, dict[str, list[str]]]) -> None:
+    """Replace the site's matrix with ``grid`` (area -> role -> holder tokens "u:<id>" or
+    "t:<id>"). Every area needs exactly one Accountable; on any error nothing changes and
+    the ValidationError names each area that is wrong."""
+    errors = {}
+    rows = []
+    for area in Area.values:
+        roles = grid.get(area, {})
+        accountable = [t for t in roles.get(Raci.ACCOUNTABLE, []) if t]
+        if len(accountable) != 1:
+            errors[area] = (
+                f"{Area(area).label}: exactly one Accountable is needed ({len(accountable)} given)."
+            )
+            continue
+        for role in Raci.values:
+            for token in dict.fromkeys(t for t in roles.get(role, []) if t):
+                holder = _holder(token)
+                if holder is None:
+                    errors[area] = f"{Area(area).label}: {token!r} is not an active person or a team."
+                    break
+                rows.append(Assignment(site=site, area=area, role=role, **holder))
+    if errors:
+        raise ValidationError(errors)
+    Assignment.objects.filter(site=site).delete()
+    Assignment.objects.bulk_create(rows)
+
+
+def area_for_domain(domain: str) -> str:
+    return AREA_OF_DOMAIN.get(domain, Area.ALARM_RESPONSE)
+
+
+def _people(assignments) -> list:
+    seen, out = set(), []
+    for a in assignments:
+        for user in a.people():
+            if user.pk not in seen:
+                seen.add(user.pk)
+                out.append(user)
+    return out
+
+
+def escalation_chain(site: Site, domain: str) -> list[list]:
+    """Who is called, level by level, for an alarm of ``domain`` at ``site``: the area's
+    Responsible, then its Accountable. Areas without anyone fall back to Alarm response."""
+    for area in dict.fromkeys([area_for_domain(domain), Area.ALARM_RESPONSE]):
+        assignments = list(Assignment.objects.filter(site=site, area=area).select_related("user", "team"))
+        responsible = _people(a for a in assignments if a.role == Raci.RESPONSIBLE)
+        accountable = _people(a for a in assignments if a.role == Raci.ACCOUNTABLE)
+        chain = [level for level in (responsible, accountable) if level]
+        if chain:
+            return chain
+    return []
+
+
+def accountable_name(site: Site, domain: str) -> str | None:
+    for area in dict.fromkeys([area_for_domain(domain), Area.ALARM_RESPONSE]):
+        a = (
+            Assignment.objects.filter(site=site, area=area, role=Raci.ACCOUNTABLE)
+            .select_related("user", "team")
+            .first()
+        )
+        if a:
+            return a.holder
+    return None

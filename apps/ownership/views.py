@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from apps.accounts.selectors import site_visible_to, sites_visible_to
+
+from .choices import Area, Raci
+from .models import Team
+from .services import raci_matrix, raci_replace
+
+
+@login_required
+def raci_grid(request, slug: str):
+    """The site's RACI matrix: everyone who may see the site reads it; staff edit it."""
+    site = site_visible_to(request.user, slug)
+    if site is None:
+        raise Http404("No such site")
+    errors = {}
+    if request.method == "POST":
+        if not request.user.is_staff:
+            raise PermissionDenied("Only administrators change who owns what.")
+        grid = {
+            area: {role: request.POST.getlist(f"{area}-{role}") for role in Raci.values}
+            for area in Area.values
+        }
+        try:
+            raci_replace(site=site, grid=grid)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, "Ownership saved.")
+            return redirect("ownership:raci", slug=site.slug)
+    matrix = raci_matrix(site)
+    holders = [
+        (f"u:{u.pk}", u.get_full_name() or u.username)
+        for u in get_user_model().objects.filter(is_active=True).order_by("username")
+    ]
+    holders += [(f"t:{t.pk}", f"Team: {t.name}") for t in Team.objects.all()]
+    rows = []
+    for area, label in Area.choices:
+        cells = []
+        for role, role_label in Raci.choices:
+            if errors:  # show what was submitted, not what is stored
+                chosen = set(request.POST.getlist(f"{area}-{role}"))
+            else:
+                chosen = {f"u:{a.user_id}" if a.user_id else f"t:{a.team_id}" for a in matrix[area][role]}
+            options = [(token, name, token in chosen) for token, name in holders]
+            cells.append(
+                {"role": role, "label": role_label, "assignments": matrix[area][role], "options": options}
+            )
+        rows.append({"area": area, "label": label, "error": " ".join(errors.get(area, [])), "cells": cells})
+    return render(
+        request,
+        "ownership/raci.html",
+        {
+            "site": site,
+            "rows": rows,
+            "roles": Raci.choices,
+            "can_edit": request.user.is_staff,
+            "sites": sites_visible_to(request.user),
+            "errors": errors,
+        },
+    )
