@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.sites",
     "apps.assets",
     "apps.telemetry",
+    "apps.simulator",
     "apps.ingest",
     "apps.accounts",
     "apps.dashboard",

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from apps.simulator.selectors import simulated_site_specs
+from apps.simulator.services import simulation_backfill
+from apps.sites.demo import seed_demo_sites
+
+
+def wednesday_morning() -> datetime:
+    """06:00 UTC on a Wednesday at least two days ago: a school day (outside holidays),
+    and well inside InfluxDB's retention."""
+    day = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    return day - timedelta(days=(day.weekday() - 2) % 7)
+
+
+@pytest.fixture
+def t0() -> datetime:
+    return wednesday_morning()
+
+
+@pytest.fixture
+def demo_sites(db):
+    """The pool and the school, with their assets, as the simulator sees them."""
+    return {site.slug: site for site in seed_demo_sites()}
+
+
+@pytest.fixture
+def backfill(demo_sites, influx):
+    """Run a backfill of ``minutes`` from ``start``; the specs are read from the rows."""
+
+    def run(*, start: datetime, minutes: float, step: float = 10.0, sites=None, workers: int = 1):
+        specs = simulated_site_specs(slugs=sites)
+        return simulation_backfill(
+            specs=specs, start=start, end=start + timedelta(minutes=minutes), step=step, workers=workers
+        )
+
+    return run
+
+
+def rows(series) -> list[dict]:
+    """Every row of a window() answer, in time order."""
+    return sorted((row for s in series for row in s.rows()), key=lambda r: r["time"])
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
