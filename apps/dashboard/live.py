@@ -9,13 +9,15 @@ browsers. Rendering happens here, once per site and tick, not once per viewer.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
@@ -32,6 +34,23 @@ log = logging.getLogger(__name__)
 SYSTEM_GROUP = "system"
 SYSTEM_KEY = "live:system"
 CONFIG_REFRESH_S = 30
+
+
+class LoopThread:
+    """An event loop of its own in a background thread, for a sync process (the pump) to
+    run coroutines on one long-lived loop, so their connection pools live on too."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def run(self, coro, timeout: float = 10.0):
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
+                threading.Thread(target=self._loop.run_forever, name="publisher-loop", daemon=True).start()
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
 
 
 def site_group(site_pk: int) -> str:
@@ -84,10 +103,21 @@ class Publisher:
         self.since: dict[tuple[int, str], tuple[str, int]] = {}
         self.system: SystemState | None = None
         self.channel_ok = True
+        self.loop = LoopThread()
 
-    def _send(self, group: str, message: dict) -> None:
+    def _send(self, messages: list[tuple[str, dict]]) -> None:
+        """Send one tick's messages together, on the publisher's own event loop: one
+        async_to_sync call per message would open a new Redis connection each time
+        (channels_redis keeps a connection pool per event loop)."""
+        if not messages:
+            return
+        layer = get_channel_layer()
+
+        async def send_all():
+            await asyncio.gather(*(layer.group_send(group, message) for group, message in messages))
+
         try:
-            async_to_sync(get_channel_layer().group_send)(group, message)
+            self.loop.run(send_all())
             if not self.channel_ok:
                 log.info("channel layer is back")
             self.channel_ok = True
@@ -96,9 +126,11 @@ class Publisher:
                 log.warning("cannot publish to the channel layer: %s", exc)
             self.channel_ok = False
 
-    def _remember(self, key: str, value) -> None:
+    def _remember(self, values: dict) -> None:
+        if not values:
+            return
         try:
-            cache.set(key, value, timeout=None)
+            cache.set_many(values, timeout=None)
         except Exception as exc:
             log.debug("cache unavailable: %s", exc)
 
@@ -117,12 +149,14 @@ class Publisher:
             self.loaded_at = time.monotonic()
         now_ms = int(snapshot.taken_at.timestamp() * 1000)
 
+        messages: list[tuple[str, dict]] = []
+        cached: dict = {}
         system = SystemState(snapshot.influx_ok, snapshot.error, now_ms)
         if self.system is None or system.influx_ok != self.system.influx_ok:
             self.system = system
             html = render_system(system)
-            self._remember(SYSTEM_KEY, html)
-            self._send(SYSTEM_GROUP, {"type": "system.status", "html": html})
+            cached[SYSTEM_KEY] = html
+            messages.append((SYSTEM_GROUP, {"type": "system.status", "html": html}))
 
         alarms = open_alarms_by_site(list(self.configs))
         for pk, cfg in self.configs.items():
@@ -138,8 +172,10 @@ class Publisher:
             if payload == self.last.get(pk):
                 continue
             self.last[pk] = payload
-            self._remember(site_key(pk), payload)
-            self._send(site_group(pk), {"type": "telemetry.update", **payload})
+            cached[site_key(pk)] = payload
+            messages.append((site_group(pk), {"type": "telemetry.update", **payload}))
+        self._remember(cached)
+        self._send(messages)
 
 
 publish = Publisher()

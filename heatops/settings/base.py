@@ -92,6 +92,17 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'heatops.sqlite3'}"), conn_max_age=60
     )
 }
+# SQLite (the embedded default) is shared by the web server, the pump, Celery and the
+# simulator: WAL lets readers and a writer work at once, IMMEDIATE transactions take the
+# write lock up front (no "database is locked" when a read turns into a write), and a
+# writer waits up to 20 s for another.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -146,8 +157,10 @@ HEATOPS_INGEST_WRITE_BEHIND = env_bool("HEATOPS_INGEST_WRITE_BEHIND", True)
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 # redis-py 8 gives every socket a 5 s read timeout by default, which is exactly how long
 # channels_redis blocks waiting for a message: an idle websocket then dies with a
-# TimeoutError. A longer socket timeout keeps idle consumers alive.
-CHANNEL_LAYER_HOST = {"address": REDIS_URL, "socket_timeout": 30}
+# TimeoutError. A longer socket timeout keeps idle consumers alive. Its async pool also
+# refuses (rather than waits) past max_connections, 100 by default: a hundred wall screens
+# reconnecting at once after a restart would get errors.
+CHANNEL_LAYER_HOST = {"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

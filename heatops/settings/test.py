@@ -5,6 +5,7 @@ import os
 import tempfile
 
 from .base import *  # noqa: F403
+from .base import SQLITE_OPTIONS
 
 DEBUG = False
 SECRET_KEY = "test-only-key"
@@ -16,7 +17,7 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.path.join(_SHM, f"heatops-test-{os.getpid()}.sqlite3"),
         "TEST": {"NAME": os.path.join(_SHM, f"heatops-test-{os.getpid()}.sqlite3")},
-        "OPTIONS": {"timeout": 20},
+        "OPTIONS": SQLITE_OPTIONS,
     }
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
