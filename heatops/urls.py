@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("", include("apps.alarms.urls")),
     path("", include("apps.ownership.urls")),
+    path("", include("apps.incidents.urls")),
     path("", include("apps.dashboard.urls")),
 ]

@@ -26,8 +26,14 @@ class AlarmRule(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MAJOR)
     domain = models.CharField(max_length=12, choices=Domain.choices)
     meaning = models.TextField(help_text="What it means and what to do, in words a non-engineer understands.")
-    runbook_hint = models.CharField(
-        max_length=200, blank=True, help_text="The runbook to follow (linked runbooks come later)."
+    runbook_hint = models.CharField(max_length=200, blank=True, help_text="The runbook to follow, in words.")
+    runbook = models.ForeignKey(
+        "incidents.Runbook",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rules",
+        help_text="The runbook an incident with this alarm suggests.",
     )
     enabled = models.BooleanField(default=True)
 

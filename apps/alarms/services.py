@@ -10,11 +10,16 @@ from datetime import datetime, timedelta
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .choices import OPEN_STATES, AlarmState, EventKind, Transition
 from .models import Alarm, AlarmEvent, AlarmRule
+
+# Sent inside the transaction of every alarm event (fired, acknowledged, ...): incidents
+# put it on their timelines and group new alarms; the alarms app needs to know nothing of them.
+alarm_changed = Signal()
 
 
 class AlarmConflict(Exception):
@@ -60,7 +65,8 @@ def _after_commit(alarm: Alarm, transition: str | None, level: int | None = None
 
 
 def _event(alarm: Alarm, kind: str, *, at: datetime, user=None, note: str = "") -> None:
-    AlarmEvent.objects.create(alarm=alarm, kind=kind, at=at, user=user, note=note)
+    event = AlarmEvent.objects.create(alarm=alarm, kind=kind, at=at, user=user, note=note)
+    alarm_changed.send(sender=Alarm, alarm=alarm, event=event)
 
 
 # --- from evaluation --------------------------------------------------------------------

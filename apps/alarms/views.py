@@ -124,9 +124,17 @@ def alarm_bulk(request):
     action = request.POST.get("action")
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     alarms = list(alarms_visible_to(request.user).filter(pk__in=ids))
-    if action not in {"ack", "resolve"} or not alarms:
+    if action not in {"ack", "resolve", "incident"} or not alarms:
         messages.error(request, "Choose at least one alarm and an action.")
         return redirect(request.POST.get("next") or "alarms:alarm_list")
+    if action == "incident":
+        from apps.incidents.services import incident_open
+
+        if len({a.site_id for a in alarms}) > 1:
+            messages.error(request, "An incident belongs to one site: choose alarms of one site.")
+            return redirect(request.POST.get("next") or "alarms:alarm_list")
+        incident = incident_open(site=alarms[0].site, alarms=alarms, user=request.user)
+        return redirect("incidents:incident_detail", pk=incident.pk)
     done, refused = 0, []
     for alarm in alarms:
         try:

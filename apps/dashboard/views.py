@@ -88,11 +88,24 @@ def site_history(request, slug: str):
     ``gap_ms``, so a gap in the data shows as a gap, never as a line across it."""
     site = _visible_site_or_404(request, slug)
     key = request.GET.get("range", "1h")
-    if key not in RANGES:
+    if "start" in request.GET:  # an explicit window (an incident's), bucketed like the nearest range
+        try:
+            start = datetime.fromtimestamp(int(request.GET["start"]) / 1000, UTC)
+            end = datetime.fromtimestamp(
+                int(request.GET.get("end") or datetime.now(UTC).timestamp() * 1000) / 1000, UTC
+            )
+        except (ValueError, OverflowError, OSError):
+            return JsonResponse({"error": "start and end must be epoch milliseconds"}, status=400)
+        if end <= start:
+            return JsonResponse({"error": "end must come after start"}, status=400)
+        key = next((k for k, (span, _) in RANGES.items() if end - start <= span), "30d")
+        every = RANGES[key][1]
+    elif key not in RANGES:
         return JsonResponse({"error": f"range must be one of {', '.join(RANGES)}"}, status=400)
-    span, every = RANGES[key]
-    end = datetime.now(UTC)
-    start = end - span
+    else:
+        span, every = RANGES[key]
+        end = datetime.now(UTC)
+        start = end - span
     since = request.GET.get("since")
     if since:  # a reconnecting page asks only for what it missed
         try:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.dashboard",
     "apps.alarms",
     "apps.ownership",
+    "apps.incidents",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 
 from apps.alarms.defaults import alarm_rules_create_defaults
 from apps.alarms.models import OnCall
+from apps.incidents.library import seed_runbooks
 from apps.ownership.choices import Area, Raci
 from apps.ownership.services import raci_replace
 from apps.sites.demo import seed_demo_sites
@@ -26,6 +27,7 @@ class Command(BaseCommand):
                 f"demo site: {site.name} ({site.slug}), {site.assets.count()} assets, "
                 f"{site.alarm_rules.count()} alarm rules ({len(created)} new)"
             )
+        self.stdout.write(f"runbooks: {seed_runbooks()} new, linked to the alarm rules that name them")
         if not no_admin:
             username, password = self._demo_admin()
             admin = get_user_model().objects.get(username=username)

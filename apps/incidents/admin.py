@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from .models import Incident, Runbook, RunbookVersion
+
+
+class RunbookVersionInline(admin.StackedInline):
+    model = RunbookVersion
+    extra = 0
+    readonly_fields = ("number", "created_at", "created_by")
+    fields = ("number", "safe_state", "steps", "created_at", "created_by")
+
+    def has_change_permission(self, request, obj=None):
+        return False  # versions are never edited: add a new one
+
+
+@admin.register(Runbook)
+class RunbookAdmin(admin.ModelAdmin):
+    list_display = ("title", "priority_class", "slug")
+    search_fields = ("title",)
+    inlines = [RunbookVersionInline]
+
+    def save_formset(self, request, form, formset, change):
+        for version in formset.save(commit=False):
+            version.number = (
+                form.instance.versions.order_by("-number").values_list("number", flat=True).first() or 0
+            ) + 1
+            version.created_by = request.user
+            version.full_clean()
+            version.save()
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ("title", "site", "priority_class", "state", "opened_at")
+    list_filter = ("site", "state", "priority_class")

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class IncidentsConfig(AppConfig):
+    name = "apps.incidents"
+    verbose_name = "Incidents and runbooks"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401

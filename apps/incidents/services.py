@@ -1,0 +1,221 @@
+"""Incidents: opened from alarms (by hand or automatically), one timeline of everything,
+runbook steps ticked off, states, and the post-incident review."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.alarms.choices import OPEN_STATES, Severity
+from apps.alarms.models import Alarm
+
+from .choices import IncidentState, PriorityClass, TimelineKind
+from .models import ActionItem, Incident, RunbookVersion, StepDone, TimelineEvent
+
+GROUP_WINDOW = timedelta(minutes=15)  # alarms at one site this close together belong together
+OPEN_INCIDENT_STATES = [IncidentState.OPEN, IncidentState.MITIGATED]
+
+
+def priority_for(alarms) -> str:
+    domains = {a.domain for a in alarms}
+    if "safety" in domains or any(a.domain == "thermal" and a.severity == Severity.CRITICAL for a in alarms):
+        return PriorityClass.PLANT
+    if "thermal" in domains:
+        return PriorityClass.HEAT
+    return PriorityClass.SERVICE
+
+
+def impact_for(alarms) -> str:
+    domains = {a.domain for a in alarms}
+    parts = []
+    if "thermal" in domains:
+        parts.append("heat delivery at risk")
+    if "compute" in domains:
+        parts.append("compute degraded")
+    if "network" in domains:
+        parts.append("monitoring blind")
+    return ", ".join(parts) or "under assessment"
+
+
+def _timeline(incident: Incident, kind: str, text: str, *, at: datetime, user=None, alarm=None) -> None:
+    TimelineEvent.objects.create(incident=incident, kind=kind, text=text, at=at, user=user, alarm=alarm)
+
+
+def _suggest_runbooks(incident: Incident, alarms) -> None:
+    for alarm in alarms:
+        runbook = alarm.rule.runbook
+        if runbook and runbook.current and not incident.runbooks.filter(runbook=runbook).exists():
+            incident.runbooks.add(runbook.current)  # the incident keeps this version
+
+
+def incident_attach(*, incident: Incident, alarm: Alarm, at: datetime) -> None:
+    if incident.alarms.filter(pk=alarm.pk).exists():
+        return
+    incident.alarms.add(alarm)
+    _timeline(
+        incident,
+        TimelineKind.ALARM,
+        f"{alarm.title} ({alarm.get_severity_display()}, {alarm.get_domain_display()}) joined the incident",
+        at=alarm.fired_at,
+        alarm=alarm,
+    )
+    _suggest_runbooks(incident, [alarm])
+
+
+@transaction.atomic
+def incident_open(
+    *,
+    site,
+    alarms,
+    title: str = "",
+    user=None,
+    at: datetime | None = None,
+    priority_class: str = "",
+    impact: str = "",
+) -> Incident:
+    at = at or timezone.now()
+    alarms = list(alarms)
+    if any(a.site_id != site.pk for a in alarms):
+        raise ValidationError("Every alarm of an incident belongs to its site.")
+    if not title:
+        title = " + ".join(dict.fromkeys(a.title for a in alarms)) or "Incident"
+    incident = Incident.objects.create(
+        site=site,
+        title=title[:200],
+        opened_at=at,
+        opened_by=user,
+        priority_class=priority_class or priority_for(alarms),
+        impact=impact or impact_for(alarms),
+    )
+    who = user.get_username() if user else "heatops (alarms close together)"
+    _timeline(incident, TimelineKind.OPENED, f"Opened by {who}", at=at, user=user)
+    for alarm in sorted(alarms, key=lambda a: a.fired_at):
+        incident_attach(incident=incident, alarm=alarm, at=at)
+    return incident
+
+
+def group_new_alarm(*, alarm: Alarm) -> Incident | None:
+    """A new alarm joins its site's open incident; or, with another open alarm of another
+    domain fired close before it, opens one with it."""
+    incident = (
+        Incident.objects.filter(site=alarm.site, state__in=OPEN_INCIDENT_STATES)
+        .order_by("-opened_at")
+        .first()
+    )
+    if incident is not None:
+        incident_attach(incident=incident, alarm=alarm, at=alarm.fired_at)
+        return incident
+    partners = list(
+        Alarm.objects.filter(
+            site=alarm.site,
+            state__in=OPEN_STATES,
+            fired_at__gte=alarm.fired_at - GROUP_WINDOW,
+            incidents__isnull=True,
+        )
+        .exclude(pk=alarm.pk)
+        .exclude(domain=alarm.domain)
+        .select_related("rule__runbook")
+    )
+    if not partners:
+        return None
+    return incident_open(site=alarm.site, alarms=[*partners, alarm], at=alarm.fired_at)
+
+
+def incident_note(*, incident: Incident, user, text: str, at: datetime | None = None) -> None:
+    if not text.strip():
+        raise ValidationError("Write the note first.")
+    _timeline(incident, TimelineKind.NOTE, text.strip(), at=at or timezone.now(), user=user)
+
+
+@transaction.atomic
+def incident_step_done(
+    *, incident: Incident, version: RunbookVersion, index: int, user, at: datetime | None = None
+) -> None:
+    at = at or timezone.now()
+    if not incident.runbooks.filter(pk=version.pk).exists():
+        raise ValidationError("That runbook is not part of this incident.")
+    if not 0 <= index < len(version.steps):
+        raise ValidationError("No such step.")
+    _, created = StepDone.objects.get_or_create(
+        incident=incident, version=version, index=index, defaults={"done_by": user, "done_at": at}
+    )
+    if created:
+        _timeline(
+            incident,
+            TimelineKind.STEP,
+            f"{version}: step {index + 1} done: {version.steps[index]['text']}",
+            at=at,
+            user=user,
+        )
+
+
+NEXT_STATES = {
+    IncidentState.OPEN: {IncidentState.MITIGATED, IncidentState.RESOLVED},
+    IncidentState.MITIGATED: {IncidentState.RESOLVED, IncidentState.OPEN},
+    IncidentState.RESOLVED: {IncidentState.OPEN},
+    IncidentState.REVIEWED: set(),
+}
+
+
+@transaction.atomic
+def incident_set_state(*, incident: Incident, state: str, user, at: datetime | None = None) -> Incident:
+    at = at or timezone.now()
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if state not in NEXT_STATES[incident.state]:
+        raise ValidationError(
+            f"An incident that is {incident.get_state_display().lower()} cannot become {state}."
+        )
+    incident.state = state
+    if state == IncidentState.MITIGATED:
+        incident.mitigated_at = at
+    if state == IncidentState.RESOLVED:
+        incident.resolved_at = at
+    incident.save()
+    _timeline(
+        incident,
+        TimelineKind.STATE,
+        f"{IncidentState(state).label} by {user.get_username()}",
+        at=at,
+        user=user,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_review(
+    *,
+    incident: Incident,
+    user,
+    cause: str,
+    actions: list[tuple[str, object, object]],
+    at: datetime | None = None,
+) -> Incident:
+    """Close the incident with its cause and action items (text, owner, due date)."""
+    at = at or timezone.now()
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.state != IncidentState.RESOLVED:
+        raise ValidationError("Review an incident once it is resolved.")
+    if not cause.strip():
+        raise ValidationError("Say what caused it.")
+    for text, owner, due in actions:
+        ActionItem.objects.create(incident=incident, text=text, owner=owner, due=due)
+    incident.cause, incident.reviewed_at, incident.state = cause.strip(), at, IncidentState.REVIEWED
+    incident.save()
+    _timeline(
+        incident, TimelineKind.REVIEW, f"Reviewed by {user.get_username()}: {cause.strip()}", at=at, user=user
+    )
+    return incident
+
+
+def incident_times(incident: Incident) -> dict:
+    """Time to acknowledge (mean over its alarms) and to resolve (from its first alarm, or
+    its opening if earlier, to its resolution), in minutes."""
+    alarms = list(incident.alarms.all())
+    acks = [(a.acknowledged_at - a.fired_at).total_seconds() / 60 for a in alarms if a.acknowledged_at]
+    mtta = sum(acks) / len(acks) if acks else None
+    began = min([incident.opened_at, *(a.fired_at for a in alarms)])
+    mttr = (incident.resolved_at - began).total_seconds() / 60 if incident.resolved_at else None
+    return {"mtta_min": mtta, "mttr_min": mttr}

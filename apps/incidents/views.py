@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.selectors import sites_visible_to
+
+from . import services
+from .models import Incident, RunbookVersion
+
+
+def _incident_or_404(user, pk: int) -> Incident:
+    incident = Incident.objects.filter(pk=pk, site__in=sites_visible_to(user)).select_related("site").first()
+    if incident is None:
+        raise Http404("No such incident")
+    return incident
+
+
+@login_required
+@require_GET
+def incident_list(request):
+    incidents = Incident.objects.filter(site__in=sites_visible_to(request.user)).select_related("site")[:200]
+    return render(
+        request, "incidents/list.html", {"incidents": incidents, "sites": sites_visible_to(request.user)}
+    )
+
+
+@login_required
+@require_GET
+def incident_detail(request, pk: int):
+    incident = _incident_or_404(request.user, pk)
+    done = {(s.version_id, s.index): s for s in incident.steps_done.select_related("done_by")}
+    runbooks = [
+        {"version": v, "steps": [(i, step, done.get((v.pk, i))) for i, step in enumerate(v.steps)]}
+        for v in incident.runbooks.select_related("runbook")
+    ]
+    alarms = list(incident.alarms.select_related("site", "rule", "acknowledged_by", "resolved_by"))
+    marks = [{"t": int(a.fired_at.timestamp() * 1000), "title": a.title} for a in alarms]
+    start = min([incident.opened_at, *[a.fired_at for a in alarms]])
+    end = incident.resolved_at or None
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "timeline": incident.timeline.select_related("user", "alarm"),
+            "runbooks": runbooks,
+            "alarms": alarms,
+            "times": services.incident_times(incident),
+            "marks": marks,
+            "window": {
+                "start": int(start.timestamp() * 1000) - 30 * 60_000,
+                "end": int(end.timestamp() * 1000) + 30 * 60_000 if end else None,
+            },
+            "next_states": sorted(services.NEXT_STATES[incident.state]),
+            "actions": incident.action_items.select_related("owner"),
+            "people": get_user_model().objects.filter(is_active=True).order_by("username"),
+            "sites": sites_visible_to(request.user),
+        },
+    )
+
+
+def _act(request, incident, fn, ok: str):
+    try:
+        fn()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, ok)
+    return redirect("incidents:incident_detail", pk=incident.pk)
+
+
+@login_required
+@require_POST
+def incident_note(request, pk: int):
+    incident = _incident_or_404(request.user, pk)
+    return _act(
+        request,
+        incident,
+        lambda: services.incident_note(
+            incident=incident, user=request.user, text=request.POST.get("text", "")
+        ),
+        "Note added.",
+    )
+
+
+@login_required
+@require_POST
+def incident_step(request, pk: int):
+    incident = _incident_or_404(request.user, pk)
+    version = RunbookVersion.objects.filter(pk=request.POST.get("version")).first()
+    if version is None:
+        raise Http404("No such runbook version")
+    index = int(request.POST.get("index", "-1")) if request.POST.get("index", "").isdigit() else -1
+    return _act(
+        request,
+        incident,
+        lambda: services.incident_step_done(
+            incident=incident, version=version, index=index, user=request.user
+        ),
+        "Step ticked off.",
+    )
+
+
+@login_required
+@require_POST
+def incident_state(request, pk: int):
+    incident = _incident_or_404(request.user, pk)
+    state = request.POST.get("state", "")
+    return _act(
+        request,
+        incident,
+        lambda: services.incident_set_state(incident=incident, state=state, user=request.user),
+        f"Incident {state}.",
+    )
+
+
+@login_required
+@require_POST
+def incident_review(request, pk: int):
+    incident = _incident_or_404(request.user, pk)
+    actions = []
+    try:
+        for text, owner, due in zip(
+            request.POST.getlist("action_text"),
+            request.POST.getlist("action_owner"),
+            request.POST.getlist("action_due"),
+            strict=False,
+        ):
+            if text.strip():
+                actions.append(
+                    (text.strip(), get_user_model().objects.get(pk=owner), date.fromisoformat(due))
+                )
+    except (ValueError, get_user_model().DoesNotExist):
+        messages.error(request, "Each action item needs its text, an owner and a due date (YYYY-MM-DD).")
+        return redirect("incidents:incident_detail", pk=incident.pk)
+    return _act(
+        request,
+        incident,
+        lambda: services.incident_review(
+            incident=incident, user=request.user, cause=request.POST.get("cause", ""), actions=actions
+        ),
+        "Reviewed.",
+    )

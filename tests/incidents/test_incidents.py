@@ -1,0 +1,163 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from apps.alarms import services as alarms
+from apps.alarms.choices import RuleKind
+from apps.alarms.models import AlarmRule
+from apps.incidents import services
+from apps.incidents.choices import IncidentState, PriorityClass, TimelineKind
+from apps.incidents.library import seed_runbooks
+from apps.incidents.models import Incident, Runbook, RunbookVersion
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def rules(demo_sites):
+    seed_runbooks()
+    pool = demo_sites["pool"]
+
+    def rule(name, domain, severity, hint):
+        return AlarmRule.objects.create(
+            site=pool,
+            name=name,
+            kind=RuleKind.ABOVE,
+            severity=severity,
+            domain=domain,
+            meaning=name,
+            measurement="facility",
+            field="it_power_kw",
+            threshold=1,
+            runbook=Runbook.objects.get(slug=hint),
+        )
+
+    return {
+        "throttle": rule("Compute throttled", "compute", "major", "overheating"),
+        "pump": rule("Primary loop flow lost", "thermal", "critical", "pump-failure"),
+        "meter": rule("Heat meter silent", "thermal", "minor", "loss-of-network"),
+    }
+
+
+def test_a_pump_failure_and_a_compute_throttle_become_one_incident(rules, demo_sites):
+    pump = alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=T0)
+    assert Incident.objects.count() == 0  # one alarm alone is not an incident
+    throttle = alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=T0 + timedelta(minutes=4))
+    incident = Incident.objects.get()
+    assert set(incident.alarms.all()) == {pump, throttle}
+    assert incident.priority_class == PriorityClass.PLANT  # a critical thermal alarm: protect the plant
+    assert "heat delivery at risk" in incident.impact and "compute degraded" in incident.impact
+    assert {v.runbook.slug for v in incident.runbooks.all()} == {"pump-failure", "overheating"}
+    later = alarms.alarm_raise(rule=rules["meter"], value=0, detail="", now=T0 + timedelta(minutes=6))
+    assert later in incident.alarms.all()  # the site's open incident takes new alarms
+
+
+def test_alarms_far_apart_or_of_one_domain_do_not_group(rules):
+    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=T0)
+    alarms.alarm_raise(rule=rules["meter"], value=0, detail="", now=T0 + timedelta(minutes=1))  # same domain
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=T0 + timedelta(minutes=40))  # too late
+    assert Incident.objects.count() == 0
+
+
+def test_the_timeline_holds_every_event_in_order(rules, demo_sites, django_user_model):
+    op = django_user_model.objects.create_user("op")
+    pump = alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=T0)
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=T0 + timedelta(minutes=2))
+    incident = Incident.objects.get()
+    alarms.alarm_acknowledge(alarm=pump, user=op, note="pump tripped", now=T0 + timedelta(minutes=3))
+    version = incident.runbooks.get(runbook__slug="pump-failure")
+    services.incident_step_done(
+        incident=incident, version=version, index=0, user=op, at=T0 + timedelta(minutes=4)
+    )
+    services.incident_note(
+        incident=incident, user=op, text="restarted the pump", at=T0 + timedelta(minutes=5)
+    )
+    services.incident_set_state(
+        incident=incident, state=IncidentState.MITIGATED, user=op, at=T0 + timedelta(minutes=6)
+    )
+    alarms.alarm_resolve(alarm=pump, user=op, note="flow back", now=T0 + timedelta(minutes=7))
+    services.incident_set_state(
+        incident=incident, state=IncidentState.RESOLVED, user=op, at=T0 + timedelta(minutes=20)
+    )
+
+    kinds = list(incident.timeline.values_list("kind", flat=True))
+    assert kinds[0] == TimelineKind.ALARM and TimelineKind.OPENED in kinds
+    texts = [e.text for e in incident.timeline.all()]
+    assert any("Primary loop flow lost: acknowledged (pump tripped)" == t for t in texts)
+    assert any("step 1 done: Check the primary pump" in t for t in texts)
+    assert "restarted the pump" in texts and any(
+        "Primary loop flow lost: resolved (flow back)" == t for t in texts
+    )
+    times = list(incident.timeline.values_list("at", flat=True))
+    assert times == sorted(times)
+
+    with pytest.raises(ValidationError, match="Say what caused it"):
+        services.incident_review(incident=incident, user=op, cause="", actions=[])
+    services.incident_review(
+        incident=incident,
+        user=op,
+        cause="pump bearing seized",
+        actions=[("Replace the pump bearings", op, date(2026, 12, 1))],
+        at=T0 + timedelta(days=1),
+    )
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.REVIEWED
+    assert services.incident_times(incident) == {"mtta_min": 3.0, "mttr_min": 20.0}
+
+
+def test_runbooks_are_versioned_and_an_incident_keeps_its_version(rules):
+    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=T0)
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=T0 + timedelta(minutes=1))
+    incident = Incident.objects.get()
+    used = incident.runbooks.get(runbook__slug="pump-failure")
+    runbook = used.runbook
+    RunbookVersion.objects.create(
+        runbook=runbook, number=2, safe_state="new", steps=[{"text": "new step", "role": "R"}]
+    )
+    assert runbook.current.number == 2
+    assert incident.runbooks.get(runbook=runbook).number == 1
+    used.safe_state = "edited"
+    with pytest.raises(ValidationError, match="never changed"):
+        used.save()
+
+
+def test_the_incident_page_shows_it_to_people_of_the_site_only(
+    client, rules, pool_user, demo_sites, django_user_model
+):
+    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=T0)
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=T0 + timedelta(minutes=1))
+    incident = Incident.objects.get()
+    url = reverse("incidents:incident_detail", args=[incident.pk])
+    assert client.get(url).status_code == 302
+    client.force_login(django_user_model.objects.create_user("stranger"))
+    assert client.get(url).status_code == 404
+    client.force_login(pool_user)
+    page = client.get(url).content.decode()
+    assert "Pump failure v1" in page and "Safe state:" in page and "Plant protection" in page
+    r = client.post(
+        reverse("incidents:incident_step", args=[incident.pk]),
+        {"version": incident.runbooks.first().pk, "index": "0"},
+        follow=True,
+    )
+    assert "Step ticked off." in r.content.decode()
+    assert (
+        client.post(
+            reverse("incidents:incident_state", args=[incident.pk]), {"state": "reviewed"}, follow=True
+        )
+        .content.decode()
+        .count("cannot become reviewed")
+        == 1
+    )
+
+
+def test_an_incident_is_opened_by_hand_from_the_alarm_list(client, rules, pool_user):
+    a = alarms.alarm_raise(rule=rules["meter"], value=0, detail="", now=T0)
+    client.force_login(pool_user)
+    r = client.post(reverse("alarms:alarm_bulk"), {"action": "incident", "ids": [a.pk]}, follow=True)
+    incident = Incident.objects.get()
+    assert r.redirect_chain[-1][0] == reverse("incidents:incident_detail", args=[incident.pk])
+    assert list(incident.alarms.all()) == [a] and incident.opened_by == pool_user
+    assert incident.timeline.filter(kind=TimelineKind.OPENED, text="Opened by estates").exists()
