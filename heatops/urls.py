@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("apps.alarms.urls")),
     path("", include("apps.ownership.urls")),
     path("", include("apps.incidents.urls")),
+    path("", include("apps.audit.urls")),
     path("", include("apps.dashboard.urls")),
 ]

@@ -65,6 +65,7 @@ def test_a_rack_page_shows_its_nodes_inline_and_adds_one_at_the_rack_site(admin_
         "max_inlet_temp_c": rack.max_inlet_temp_c,
         "measurement": rack.measurement,
         "series_tags": '{"site": "pool", "asset": "rack-a"}',
+        "reason": "fifth node installed",
     }
     children = list(rack.children.order_by("pk"))
     prefix = "children"
@@ -117,6 +118,7 @@ def test_bad_input_in_the_admin_says_what_is_wrong_and_keeps_the_rest(admin_clie
         "displaced_efficiency": "0.9",
         "emission_factor_kg_per_kwh": "0.18",
         "fuel_price_per_kwh": "0.06",
+        "reason": "new library site",
         "assets-TOTAL_FORMS": "0",
         "assets-INITIAL_FORMS": "0",
     }

@@ -6,8 +6,8 @@ from .services import personal_token_issue, personal_token_revoke
 
 @admin.register(SiteAccess)
 class SiteAccessAdmin(admin.ModelAdmin):
-    list_display = ("user", "site", "granted_at")
-    list_filter = ("site",)
+    list_display = ("user", "site", "role", "granted_at")
+    list_filter = ("site", "role")
     search_fields = ("user__username", "user__email", "site__name")
     autocomplete_fields = ("user", "site")
 

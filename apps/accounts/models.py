@@ -3,12 +3,16 @@ from django.db import models
 
 from apps.sites.models import Site
 
+from .choices import Role
+
 
 class SiteAccess(models.Model):
-    """Who may see a site. Superusers see every site; everyone else only those listed."""
+    """Who may see a site, and in which role (apps/accounts/permissions.py). Superusers see
+    every site as administrators; everyone else only the sites listed here."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_access")
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="access")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ESTATES)
     granted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,12 +4,14 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.permissions import ACT_ON_ALARMS, ACT_ON_INCIDENTS, can, role_at
 from apps.accounts.selectors import sites_visible_to
 from apps.accounts.services import personal_token_user
 
@@ -24,6 +26,18 @@ def _alarm_or_404(user, pk: int):
     if alarm is None:
         raise Http404("No such alarm")
     return alarm
+
+
+def _may_act(request, alarm) -> bool:
+    return can(request.user, ACT_ON_ALARMS, alarm.site)
+
+
+def _refused(request, alarm):
+    role = role_at(request.user, alarm.site)
+    message = f"Your role ({role or 'none'}) at {alarm.site.name} can read alarms but not change them."
+    if request.htmx:
+        return _answer(request, alarm, message, ok=False)
+    raise PermissionDenied(message)
 
 
 def _note(request) -> str:
@@ -86,6 +100,8 @@ def alarm_detail(request, pk: int):
 @require_POST
 def alarm_ack(request, pk: int):
     alarm = _alarm_or_404(request.user, pk)
+    if not _may_act(request, alarm):
+        return _refused(request, alarm)
     try:
         services.alarm_acknowledge(alarm=alarm, user=request.user, note=_note(request))
     except services.AlarmConflict as exc:
@@ -97,6 +113,8 @@ def alarm_ack(request, pk: int):
 @require_POST
 def alarm_resolve(request, pk: int):
     alarm = _alarm_or_404(request.user, pk)
+    if not _may_act(request, alarm):
+        return _refused(request, alarm)
     try:
         services.alarm_resolve(alarm=alarm, user=request.user, note=_note(request))
     except services.AlarmConflict as exc:
@@ -108,6 +126,8 @@ def alarm_resolve(request, pk: int):
 @require_POST
 def alarm_shelve(request, pk: int):
     alarm = _alarm_or_404(request.user, pk)
+    if not _may_act(request, alarm):
+        return _refused(request, alarm)
     try:
         minutes = int(request.POST.get("minutes", "60"))
         services.alarm_shelve(alarm=alarm, user=request.user, minutes=minutes, reason=_note(request))
@@ -123,13 +143,15 @@ def alarm_shelve(request, pk: int):
 def alarm_bulk(request):
     action = request.POST.get("action")
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
-    alarms = list(alarms_visible_to(request.user).filter(pk__in=ids))
+    alarms = [a for a in alarms_visible_to(request.user).filter(pk__in=ids) if _may_act(request, a)]
     if action not in {"ack", "resolve", "incident"} or not alarms:
         messages.error(request, "Choose at least one alarm and an action.")
         return redirect(request.POST.get("next") or "alarms:alarm_list")
     if action == "incident":
         from apps.incidents.services import incident_open
 
+        if not all(can(request.user, ACT_ON_INCIDENTS, a.site) for a in alarms):
+            raise PermissionDenied("Your role cannot open incidents here.")
         if len({a.site_id for a in alarms}) > 1:
             messages.error(request, "An incident belongs to one site: choose alarms of one site.")
             return redirect(request.POST.get("next") or "alarms:alarm_list")
@@ -188,6 +210,10 @@ def api_alarm_ack(request, pk: int):
     alarm = alarms_visible_to(user).filter(pk=pk).first()
     if alarm is None:
         return JsonResponse({"error": f"no alarm {pk} that you may see"}, status=404)
+    if not can(user, ACT_ON_ALARMS, alarm.site):
+        return JsonResponse(
+            {"error": f"your role at {alarm.site.slug} may read alarms but not change them"}, status=403
+        )
     try:
         note = json.loads(request.body or b"{}").get("note", "")
     except (ValueError, AttributeError):

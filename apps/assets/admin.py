@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
+from apps.audit.admin import AuditedAdmin
+
 from .models import Asset
 
 
@@ -26,7 +28,7 @@ class ChildAssetInline(admin.TabularInline):
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(AuditedAdmin):
     list_display = ("name", "site", "kind", "parent", "rated_power_kw", "series", "is_active")
     list_filter = ("site", "kind", "is_active")
     list_select_related = ("site", "parent")

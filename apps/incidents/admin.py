@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from apps.audit.admin import AuditedAdmin
+
 from .models import Incident, Runbook, RunbookVersion
 
 
@@ -14,7 +16,7 @@ class RunbookVersionInline(admin.StackedInline):
 
 
 @admin.register(Runbook)
-class RunbookAdmin(admin.ModelAdmin):
+class RunbookAdmin(AuditedAdmin):
     list_display = ("title", "priority_class", "slug")
     search_fields = ("title",)
     inlines = [RunbookVersionInline]

@@ -5,11 +5,12 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.permissions import ACT_ON_INCIDENTS, can
 from apps.accounts.selectors import sites_visible_to
 
 from . import services
@@ -68,6 +69,8 @@ def incident_detail(request, pk: int):
 
 
 def _act(request, incident, fn, ok: str):
+    if not can(request.user, ACT_ON_INCIDENTS, incident.site):
+        raise PermissionDenied("Your role at this site can read incidents but not change them.")
     try:
         fn()
     except ValidationError as exc:
@@ -126,6 +129,8 @@ def incident_state(request, pk: int):
 @require_POST
 def incident_review(request, pk: int):
     incident = _incident_or_404(request.user, pk)
+    if not can(request.user, ACT_ON_INCIDENTS, incident.site):
+        raise PermissionDenied("Your role at this site can read incidents but not change them.")
     actions = []
     try:
         for text, owner, due in zip(

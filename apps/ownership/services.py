@@ -31,7 +31,7 @@ def _holder(token: str):
 
 
 @transaction.atomic
-def raci_replace(*, site: Site, grid: dict[str, dict[str, list[str]]]) -> None:
+def raci_replace(*, site: Site, grid: dict[str, dict[str, list[str]]], user=None, reason: str = "") -> None:
     """Replace the site's matrix with ``grid`` (area -> role -> holder tokens "u:<id>" or
     "t:<id>"). Every area needs exactly one Accountable; on any error nothing changes and
     the ValidationError names each area that is wrong."""
@@ -54,8 +54,26 @@ def raci_replace(*, site: Site, grid: dict[str, dict[str, list[str]]]) -> None:
                 rows.append(Assignment(site=site, area=area, role=role, **holder))
     if errors:
         raise ValidationError(errors)
+    before = sorted(
+        str(a) for a in Assignment.objects.filter(site=site).select_related("user", "team", "site")
+    )
     Assignment.objects.filter(site=site).delete()
     Assignment.objects.bulk_create(rows)
+    after = sorted(
+        str(a) for a in Assignment.objects.filter(site=site).select_related("user", "team", "site")
+    )
+    if before != after:
+        from apps.audit.services import audit_record
+
+        audit_record(
+            site=site,
+            user=user,
+            action="changed RACI",
+            obj=site,
+            before={"assignments": before},
+            after={"assignments": after},
+            reason=reason,
+        )
 
 
 def area_for_domain(domain: str) -> str:

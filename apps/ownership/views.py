@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from apps.accounts.permissions import EDIT_OWNERSHIP, can
 from apps.accounts.selectors import site_visible_to, sites_visible_to
 
 from .choices import Area, Raci
@@ -22,14 +23,14 @@ def raci_grid(request, slug: str):
         raise Http404("No such site")
     errors = {}
     if request.method == "POST":
-        if not request.user.is_staff:
-            raise PermissionDenied("Only administrators change who owns what.")
+        if not can(request.user, EDIT_OWNERSHIP, site):
+            raise PermissionDenied("Only the site's administrators change who owns what.")
         grid = {
             area: {role: request.POST.getlist(f"{area}-{role}") for role in Raci.values}
             for area in Area.values
         }
         try:
-            raci_replace(site=site, grid=grid)
+            raci_replace(site=site, grid=grid, user=request.user, reason=request.POST.get("reason", ""))
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -61,7 +62,7 @@ def raci_grid(request, slug: str):
             "site": site,
             "rows": rows,
             "roles": Raci.choices,
-            "can_edit": request.user.is_staff,
+            "can_edit": can(request.user, EDIT_OWNERSHIP, site),
             "sites": sites_visible_to(request.user),
             "errors": errors,
         },

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from apps.assets.models import Asset
+from apps.audit.admin import AuditedAdmin
 
 from .models import Site
 
@@ -16,7 +17,7 @@ class SiteAssetInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(AuditedAdmin):
     list_display = ("name", "kind", "timezone", "supply_band", "asset_count", "is_active")
     list_filter = ("kind", "is_active", "displaced_source")
     search_fields = ("name", "slug", "address", "consumer_description")

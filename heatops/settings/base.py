@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.alarms",
     "apps.ownership",
     "apps.incidents",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [

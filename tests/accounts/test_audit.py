@@ -1,0 +1,129 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from apps.alarms import services as alarm_services
+from apps.alarms.choices import RuleKind
+from apps.alarms.models import AlarmRule
+from apps.audit.models import AuditEntry
+from apps.ownership.choices import Area, Raci
+from apps.ownership.services import raci_replace
+
+pytestmark = pytest.mark.django_db
+
+
+def test_acknowledgements_and_ownership_changes_are_audited(demo_sites, pool_user, django_user_model):
+    pool = demo_sites["pool"]
+    rule = AlarmRule.objects.create(
+        site=pool,
+        name="Flow lost",
+        kind=RuleKind.BELOW,
+        severity="critical",
+        domain="thermal",
+        meaning="m",
+        measurement="loop",
+        field="flow_m3h",
+        threshold=1,
+    )
+    alarm = alarm_services.alarm_raise(rule=rule, value=0, detail="", now=datetime.now(UTC))
+    alarm_services.alarm_acknowledge(alarm=alarm, user=pool_user, note="on my way")
+    entry = AuditEntry.objects.get(action="alarm acknowledged")
+    assert (entry.site, entry.user, entry.reason, entry.after) == (
+        pool,
+        pool_user,
+        "on my way",
+        {"state": "acknowledged"},
+    )
+
+    boss = django_user_model.objects.create_user("boss")
+    grid = {
+        area: {Raci.RESPONSIBLE: [f"u:{pool_user.pk}"], Raci.ACCOUNTABLE: [f"u:{boss.pk}"]}
+        for area in Area.values
+    }
+    raci_replace(site=pool, grid=grid, user=boss, reason="new contract")
+    entry = AuditEntry.objects.get(action="changed RACI")
+    assert entry.reason == "new contract" and any("Accountable boss" in a for a in entry.after["assignments"])
+
+
+def test_a_rule_change_in_the_admin_needs_a_reason(admin_client, demo_sites):
+    rule = AlarmRule.objects.create(
+        site=demo_sites["pool"],
+        name="Hot",
+        kind=RuleKind.ABOVE,
+        severity="major",
+        domain="thermal",
+        meaning="m",
+        measurement="loop",
+        field="supply_temp_c",
+        threshold=60,
+    )
+    form = {
+        "site": rule.site_id,
+        "name": "Hot",
+        "kind": "above",
+        "severity": "major",
+        "domain": "thermal",
+        "enabled": "on",
+        "meaning": "m",
+        "measurement": "loop",
+        "field": "supply_temp_c",
+        "tags": "{}",
+        "threshold": "58",
+        "for_seconds": "0",
+        "rate_window_s": "300",
+        "conditions": "[]",
+        "ack_timeout_min": "15",
+        "max_escalations": "3",
+    }
+    url = reverse("admin:alarms_alarmrule_change", args=[rule.pk])
+    page = admin_client.post(url, form).content.decode()
+    assert "This field is required" in page
+    rule.refresh_from_db()
+    assert rule.threshold == 60  # nothing saved without a reason
+    assert admin_client.post(url, {**form, "reason": "summer setting"}).status_code == 302
+    entry = AuditEntry.objects.get(action="changed")
+    assert ("threshold", 60.0, 58.0) in entry.changes and entry.reason == "summer setting"
+
+
+def test_the_audit_log_is_searchable_per_site_and_cannot_be_edited(
+    client, admin_client, demo_sites, pool_user
+):
+    from apps.audit.services import audit_record
+
+    entry = audit_record(
+        site=demo_sites["pool"],
+        user=pool_user,
+        action="changed",
+        obj=demo_sites["pool"],
+        reason="tariff 2027",
+    )
+    audit_record(
+        site=demo_sites["school"],
+        user=pool_user,
+        action="changed",
+        obj=demo_sites["school"],
+        reason="school thing",
+    )
+    client.force_login(pool_user)
+    page = client.get(reverse("audit:audit_log", args=["pool"]), {"q": "tariff"}).content.decode()
+    assert "tariff 2027" in page and "school thing" not in page
+    assert (
+        "tariff"
+        not in client.get(reverse("audit:audit_log", args=["pool"]), {"q": "nothing-like-it"})
+        .content.decode()
+        .split("<tbody>")[1]
+    )
+    entry.reason = "rewritten"
+    with pytest.raises(ValueError, match="never changed"):
+        entry.save()
+    assert admin_client.get(reverse("admin:audit_auditentry_change", args=[entry.pk])).status_code in (
+        200,
+        403,
+    )
+    assert (
+        admin_client.post(
+            reverse("admin:audit_auditentry_change", args=[entry.pk]), {"reason": "x"}
+        ).status_code
+        == 403
+    )
