@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("apps.ownership.urls")),
     path("", include("apps.incidents.urls")),
     path("", include("apps.audit.urls")),
+    path("", include("apps.reports.urls")),
     path("", include("apps.dashboard.urls")),
 ]

@@ -223,6 +223,142 @@ def window_statement(
     )
 
 
+# --- aggregates for reports -----------------------------------------------------------
+
+# hourly_statement: plain aggregates per local hour. rollup_statement: per bucket (inner),
+# then over the range (outer), so that gaps stay gaps: InfluxDB's integral() draws a
+# straight line across a gap, a sum of bucket means does not.
+_ROLLUP_INNER = {
+    "mean": "mean({f})",
+    "last": "last({f})",
+    "max": "max({f})",
+    "min": "min({f})",
+    "count": "count({f})",
+    "difference_last": "difference(last({f}))",  # a cumulative register's increase per bucket
+}
+_ROLLUP_OUTER = {"sum", "count", "mean", "max", "min"}
+_CONDITION_OPS = {"<", "<=", ">", ">=", "=", "!="}
+
+
+def _condition_value(value: float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value} is not a finite number")
+    return repr(number)
+
+
+def _tags_any(tags_any: Mapping[str, Sequence[str]] | None) -> list[str]:
+    parts = []
+    for key, values in sorted((tags_any or {}).items()):
+        if not values:
+            raise ValueError(f"tags_any[{key!r}] is empty")
+        ors = " OR ".join(f"{quote_ident(key)} = {quote_literal(str(v))}" for v in values)
+        parts.append(f"({ors})")
+    return parts
+
+
+_HOURLY_FUNCTIONS = {"mean", "count", "sum", "last", "first", "min", "max"}
+
+
+def hourly_statement(
+    *,
+    measurement: str,
+    calls: Mapping[str, tuple[str, str]],
+    start: datetime,
+    end: datetime,
+    every: str | None = "1h",
+    offset_s: int = 0,
+    tags: Mapping[str, str] | None = None,
+    tags_any: Mapping[str, Sequence[str]] | None = None,
+    group_by: Sequence[str] = (),
+    where: Sequence[tuple[str, str, float | bool]] = (),
+    where_any: bool = False,
+) -> str:
+    """Plain aggregates per window (``every``, aligned ``offset_s`` seconds past the
+    epoch's whole windows, so local hours in a +05:30 zone) or over the range, over raw
+    points: the cheapest read InfluxDB offers. ``calls`` maps an output name to
+    ``(function, field)``; ``where`` keeps only points whose fields meet every condition
+    (or any, with ``where_any``): ``(field, op, number or bool)``."""
+    parts = []
+    for name, (function, fld) in calls.items():
+        if function not in _HOURLY_FUNCTIONS:
+            raise ValueError(f"unknown function {function!r}")
+        parts.append(f"{function}({quote_ident(fld)}) AS {quote_ident(name)}")
+    conditions = [f"{quote_ident(k)} = {quote_literal(str(v))}" for k, v in sorted((tags or {}).items())]
+    conditions += _tags_any(tags_any)
+    conditions.append(f"time >= {time_literal(start)} AND time < {time_literal(end)}")
+    filters = []
+    for fld, op, value in where:
+        if op not in _CONDITION_OPS:
+            raise ValueError(f"bad condition {fld!r} {op!r}")
+        filters.append(f"{quote_ident(fld)} {op} {_condition_value(value)}")
+    if filters:
+        conditions.append("(" + (" OR " if where_any else " AND ").join(filters) + ")")
+    groups = [quote_ident(t) for t in group_by]
+    if every:
+        window = f"time({duration(every)}, {int(offset_s)}s)" if offset_s else f"time({duration(every)})"
+        groups.insert(0, window)
+    tail = f" GROUP BY {', '.join(groups)}" if groups else ""
+    fill = " fill(none)" if every else ""
+    return f"SELECT {', '.join(parts)} FROM {quote_ident(measurement)} WHERE {' AND '.join(conditions)}{tail}{fill}"
+
+
+def rollup_statement(
+    *,
+    measurement: str,
+    inner: Mapping[str, tuple[str, str]],
+    start: datetime,
+    end: datetime,
+    bucket: str,
+    outer: Mapping[str, tuple[str, str]] | None = None,
+    tags: Mapping[str, str] | None = None,
+    where: Sequence[tuple[str, str, float | bool]] = (),
+    inner_start: datetime | None = None,
+) -> str:
+    """An aggregate of per-bucket aggregates, computed inside InfluxDB in one statement.
+
+    ``inner`` maps an alias to ``(function, field)``: one value per ``bucket`` that has
+    points (``fill(none)``: empty buckets are absent, never zero). ``outer`` maps an
+    output name to ``(function, inner alias)`` over those bucket values in [start, end);
+    without ``outer`` the bucket values themselves come back. ``where`` keeps only the
+    buckets whose inner values meet every condition: ``(alias, op, number or bool)``.
+    ``inner_start`` lets the buckets begin earlier (a register's increase in the first
+    bucket is measured from the reading before it).
+    """
+    if not inner:
+        raise ValueError("a rollup needs at least one inner aggregate")
+    inner_parts = []
+    for alias, (function, fld) in inner.items():
+        if function not in _ROLLUP_INNER:
+            raise ValueError(f"unknown inner function {function!r}")
+        inner_parts.append(f"{_ROLLUP_INNER[function].format(f=quote_ident(fld))} AS {quote_ident(alias)}")
+    conditions = [f"{quote_ident(k)} = {quote_literal(str(v))}" for k, v in sorted((tags or {}).items())]
+    span = f"time >= {time_literal(start)} AND time < {time_literal(end)}"
+    inner_span = f"time >= {time_literal(inner_start or start)} AND time < {time_literal(end)}"
+    subquery = (
+        f"SELECT {', '.join(inner_parts)} FROM {quote_ident(measurement)} "
+        f"WHERE {' AND '.join([*conditions, inner_span])} GROUP BY time({duration(bucket)}) fill(none)"
+    )
+    filters = []
+    for alias, op, value in where:
+        if alias not in inner or op not in _CONDITION_OPS:
+            raise ValueError(f"bad condition {alias!r} {op!r}")
+        filters.append(f"{quote_ident(alias)} {op} {_condition_value(value)}")
+    outer_where = " AND ".join([span, *filters])
+    if outer is None:
+        select = ", ".join(quote_ident(alias) for alias in inner)
+    else:
+        parts = []
+        for name, (function, alias) in outer.items():
+            if function not in _ROLLUP_OUTER or alias not in inner:
+                raise ValueError(f"bad outer aggregate {name!r}: {function}({alias})")
+            parts.append(f"{function}({quote_ident(alias)}) AS {quote_ident(name)}")
+        select = ", ".join(parts)
+    return f"SELECT {select} FROM ({subquery}) WHERE {outer_where}"
+
+
 # --- the client -----------------------------------------------------------------------
 
 
@@ -300,19 +436,23 @@ class InfluxClient:
 
     # querying -------------------------------------------------------------------------
 
-    def query(self, statement: str, *, method: str = "GET") -> list[list[Series]]:
+    def query(
+        self, statement: str, *, method: str = "GET", timeout: float | None = None
+    ) -> list[list[Series]]:
         """Run one or more InfluxQL statements (``;``-separated) in one request.
 
         Returns one list of Series per statement. Raises InfluxQueryError if InfluxDB
-        reports an error for the request or for any statement.
+        reports an error for the request or for any statement. ``timeout`` (seconds)
+        overrides the client's for this request (reports read a month at once).
         """
         params = {"db": self.database, "q": statement, "epoch": "ms"}
         if self.retention_policy:
             params["rp"] = self.retention_policy
+        extra = {"timeout": timeout} if timeout is not None else {}
         if method == "GET":
-            response = self._request("GET", "/query", params=params)
+            response = self._request("GET", "/query", params=params, **extra)
         else:
-            response = self._request("POST", "/query", data=params)
+            response = self._request("POST", "/query", data=params, **extra)
         self.queries += 1
         if response.status_code >= 400:
             raise InfluxQueryError(
@@ -411,6 +551,13 @@ class InfluxClient:
     def windows(self, specs: Sequence[Mapping]) -> list[list[Series]]:
         """Several ``window`` reads (each a dict of its arguments) in one request."""
         return self.query(";".join(window_statement(**spec) for spec in specs))
+
+    def rollups(self, statements: Sequence[str], *, timeout: float | None = None) -> list[list[Series]]:
+        """Several ``hourly_statement``/``rollup_statement`` statements in one request
+        (POST: the batch can be long)."""
+        if not statements:
+            return []
+        return self.query(";".join(statements), method="POST", timeout=timeout)
 
     def aggregate(
         self,

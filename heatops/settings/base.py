@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.dashboard",
     "apps.alarms",
+    "apps.reports",
     "apps.ownership",
     "apps.incidents",
     "apps.audit",

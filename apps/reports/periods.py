@@ -1,0 +1,110 @@
+"""Report periods: a range of whole local days [start, end) in a site's time zone, so a
+month runs from local midnight on the 1st to local midnight on the 1st of the next month
+(743 or 745 hours in a month where the clocks change)."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # first local day, included
+    end: date  # first local day after the period
+    tz: str
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError("a period ends after it starts")
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    @cached_property
+    def start_utc(self) -> datetime:
+        return datetime.combine(self.start, time(), tzinfo=self.zone).astimezone(UTC)
+
+    @cached_property
+    def end_utc(self) -> datetime:
+        return datetime.combine(self.end, time(), tzinfo=self.zone).astimezone(UTC)
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end_utc - self.start_utc).total_seconds())
+
+    @property
+    def hours(self) -> float:
+        return self.seconds / 3600
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def is_month(self) -> bool:
+        return self.start.day == 1 and self.end == next_month_start(self.start)
+
+    @property
+    def label(self) -> str:
+        if self.is_month:
+            return f"{self.start:%Y-%m}"
+        return f"{self.start:%Y-%m-%d} to {self.end - timedelta(days=1):%Y-%m-%d}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.start.isoformat()}/{self.end.isoformat()}/{self.tz}"
+
+    @property
+    def offset_s(self) -> int:
+        """Where local hours start, in seconds past whole UTC hours (1800 for +05:30)."""
+        return int(self.start_utc.timestamp()) % 3600
+
+    @property
+    def months(self) -> float:
+        """Calendar months covered, each partial month pro-rated by its days."""
+        total, day = 0.0, self.start
+        while day < self.end:
+            month_end = next_month_start(day)
+            stop = min(month_end, self.end)
+            total += (stop - day).days / calendar.monthrange(day.year, day.month)[1]
+            day = stop
+        return total
+
+    def local(self, epoch_ms: int) -> datetime:
+        return datetime.fromtimestamp(epoch_ms / 1000, self.zone)
+
+
+def next_month_start(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def month_period(tz: str, year: int, month: int) -> Period:
+    start = date(year, month, 1)
+    return Period(start, next_month_start(start), tz)
+
+
+def parse_month(value: str) -> tuple[int, int]:
+    match = MONTH.match(value or "")
+    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 2000:
+        raise ValueError(f"{value!r} is not a month such as 2026-10")
+    return int(match[1]), int(match[2])
+
+
+def previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def last_month(today: date) -> tuple[int, int]:
+    return previous_month(today.year, today.month)
+
+
+def local_today(tz: str, now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()

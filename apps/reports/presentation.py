@@ -1,0 +1,263 @@
+"""How figures read: one formatting for the page, the PDF and the email, one column list
+for the CSV (documented in docs/reports.md), so every copy of a report agrees."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date
+
+from apps.alarms.choices import Domain, Severity
+
+# (key, label, kind, coverage key) - kind decides the formatting
+FIGURES = [
+    ("heat_delivered_kwh", "Heat delivered", "kwh", "heat_coverage"),
+    ("it_energy_kwh", "IT energy", "kwh", "it_energy_coverage"),
+    ("total_energy_kwh", "Total facility energy", "kwh", "total_energy_coverage"),
+    ("heat_recovery_ratio", "Heat recovery ratio (heat ÷ IT)", "pct", "heat_recovery_coverage"),
+    ("erf", "ERF (reused ÷ total)", "ratio", "ratios_coverage"),
+    ("pue", "PUE (total ÷ IT)", "ratio", "ratios_coverage"),
+    ("ere", "ERE ((total − reused) ÷ IT)", "ratio", "ratios_coverage"),
+    ("sla_compliance", "Supply temperature SLA met", "pct", "sla_coverage"),
+    ("availability", "Compute availability", "pct", "availability_coverage"),
+    ("avoided_fuel_kwh", "Avoided fuel", "kwh", "heat_coverage"),
+    ("avoided_emissions_kg", "Avoided emissions", "kg", "heat_coverage"),
+    ("avoided_cost", "Avoided fuel cost", "money", "heat_coverage"),
+    ("revenue_total", "Heat revenue", "money", "heat_coverage"),
+    ("pump_runtime_h", "Pump runtime", "hours", "pump_coverage"),
+]
+
+# CSV: one row per site per period; (column, meaning). docs/reports.md lists the same.
+CSV_COLUMNS = [
+    ("site", "site slug"),
+    ("site_name", "site name"),
+    ("period", "YYYY-MM, or first to last day"),
+    ("period_start", "first local day (ISO date)"),
+    ("period_end", "first local day after the period (ISO date)"),
+    ("timezone", "the site's IANA time zone"),
+    ("hours", "hours in the period (743/745 in a month with a clock change)"),
+    ("currency", "ISO 4217 code of the money columns"),
+    ("it_energy_kwh", "IT energy, kWh"),
+    ("it_energy_coverage", "share of the period with IT power data, 0-1"),
+    ("total_energy_kwh", "total facility energy, kWh"),
+    ("total_energy_coverage", "share with facility total power data, 0-1"),
+    ("heat_delivered_kwh", "heat delivered to the consumer, kWh"),
+    ("heat_source", "register (meter's kWh register) or power (integral of its power)"),
+    ("heat_coverage", "share with heat meter data, 0-1"),
+    ("heat_power_integral_kwh", "integral of the heat meter's power, kWh (cross-check)"),
+    ("meter_check_diff", "(register - power integral) / power integral over fully covered hours"),
+    ("meter_check_flag", "true if |meter_check_diff| is above the tolerance"),
+    ("meter_resets", "times the register went down"),
+    ("heat_recovery_ratio", "heat delivered / IT energy"),
+    ("erf", "energy reuse factor: heat delivered / total facility energy"),
+    ("pue", "total facility energy / IT energy"),
+    ("ere", "(total facility energy - heat delivered) / IT energy"),
+    ("ratios_coverage", "the lowest coverage of the ratios' inputs, 0-1"),
+    ("avoided_fuel_kwh", "heat delivered / displaced source efficiency, kWh of fuel"),
+    ("avoided_cost", "avoided fuel x fuel price, in currency"),
+    ("avoided_emissions_kg", "avoided fuel x emission factor, kg CO2e"),
+    ("revenue_capacity", "capacity charge x contracted kW x months (pro-rated by days)"),
+    ("revenue_energy", "energy charge x heat delivered"),
+    ("revenue_total", "revenue_capacity + revenue_energy"),
+    ("sla_compliance", "share of the time heat was called for with supply inside the band, 0-1"),
+    ("sla_hours_called", "hours heat was called for (demand above threshold) with a supply temperature"),
+    ("sla_coverage", "share of the period with both demand and supply temperature data, 0-1"),
+    ("sla_source", "heat_meter or loop (primary loop supply, when the meter has none)"),
+    ("min_heat_kwh", "contracted minimum heat for the period (pro-rated by days)"),
+    ("min_heat_met", "true if heat delivered reached it"),
+    ("availability", "share of the time with IT data that IT power was above the threshold, 0-1"),
+    ("availability_coverage", "share with IT power data, 0-1"),
+    ("pump_runtime_h", "hours pumps ran (summed over pumps)"),
+    ("alarms_total", "alarms fired in the period"),
+    *((f"alarms_{s}", f"... of severity {s}") for s in Severity.values),
+    *((f"alarms_{d}", f"... of domain {d}") for d in Domain.values),
+    ("mtta_min", "mean minutes from firing to acknowledgement"),
+    ("mttr_min", "mean minutes from firing to resolution"),
+    ("manual_interventions", "acknowledgements, resolutions and shelvings by a person"),
+    ("published_version", "portfolio CSV: the published version the row comes from; empty if computed now"),
+]
+
+
+def csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6f}"
+    return str(value)
+
+
+def csv_text(rows: Sequence[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c for c, _ in CSV_COLUMNS])
+    for row in rows:
+        writer.writerow([csv_value(row.get(c)) for c, _ in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def fmt(value, kind: str, currency: str = "") -> str:
+    """A figure as the page, the PDF and the email show it; '—' where there is no data."""
+    if value is None:
+        return "—"
+    if kind == "kwh":
+        return f"{value:,.0f} kWh" if abs(value) >= 100 else f"{value:,.1f} kWh"
+    if kind == "kg":
+        return f"{value:,.0f} kg CO₂e" if abs(value) >= 100 else f"{value:,.1f} kg CO₂e"
+    if kind == "pct":
+        return f"{100 * value:.1f} %"
+    if kind == "ratio":
+        return f"{value:.3f}"
+    if kind == "money":
+        return f"{currency} {value:,.2f}".strip()
+    if kind == "hours":
+        return f"{value:,.1f} h"
+    if kind == "minutes":
+        return f"{value:,.0f} min"
+    return str(value)
+
+
+def coverage_text(value: float | None) -> str:
+    return "no data" if not value else f"{100 * value:.1f} % of the time"
+
+
+def figure_rows(fig: dict) -> list[dict]:
+    """The headline figures in reading order, each with its coverage."""
+    rows = []
+    for key, label, kind, cov in FIGURES:
+        coverage = fig.get(cov)
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "value": fmt(fig.get(key), kind, fig.get("currency", "")),
+                "coverage": coverage_text(coverage),
+                "partial": coverage is not None and 0 < coverage < 0.999,
+            }
+        )
+    return rows
+
+
+def compare_rows(current: dict, compare: dict[str, dict]) -> list[dict]:
+    """This period against the previous month and the same month a year before."""
+    rows = []
+    for key, label, kind, _cov in FIGURES:
+        rows.append(
+            {
+                "label": label,
+                "values": [
+                    fmt(f.get(key), kind, f.get("currency", ""))
+                    for f in (current, compare.get("previous", {}), compare.get("last_year", {}))
+                ],
+            }
+        )
+    return rows
+
+
+def notes(fig: dict) -> list[str]:
+    """What a reader must know to trust the figures."""
+    out = []
+    if fig.get("meter_check_flag"):
+        out.append(
+            f"The heat meter's register and the integral of its power disagree by "
+            f"{100 * fig['meter_check_diff']:+.1f} %: check the meter."
+        )
+    if fig.get("meter_resets"):
+        out.append(
+            f"The heat meter's register went down {fig['meter_resets']} time(s) (reset or "
+            "replacement); heat delivered sums the segments between."
+        )
+    if fig.get("heat_source") == "power":
+        out.append("No heat meter register: heat delivered is the integral of the meter's power.")
+    if fig.get("sla_source") == "loop":
+        out.append("The heat meter has no supply temperature: the SLA uses the primary loop's.")
+    partial = [r["label"] for r in figure_rows(fig) if r["partial"]]
+    if partial:
+        out.append(
+            "Data is missing for part of the period for: " + ", ".join(partial) + ". "
+            "Gaps are left out, never filled: the figures cover only the time with data."
+        )
+    if fig.get("min_heat_met") is False:
+        out.append(
+            f"The contracted minimum of {fmt(fig['min_heat_kwh'], 'kwh')} was not reached"
+            + (" (data is incomplete)." if (fig.get("heat_coverage") or 0) < 0.999 else ".")
+        )
+    return out
+
+
+def severity_labels() -> list[str]:
+    return [label for _value, label in Severity.choices]
+
+
+def compare_labels(period) -> list[str]:
+    """Column heads of the comparison: this month, the previous one, the same a year before."""
+    if not period.is_month:
+        return []
+    y, m = period.start.year, period.start.month
+    previous = date(y - (m == 1), (m - 2) % 12 + 1, 1)
+    return [f"{period.start:%B %Y}", f"{previous:%B %Y}", f"{date(y - 1, m, 1):%B %Y}"]
+
+
+def chart_data(report) -> dict:
+    """What the charts draw, embedded in the page and in the PDF alike."""
+    keys = ("heat_delivered_kwh", "it_energy_kwh", "total_energy_kwh")
+    compared = (
+        ("This month", report.figures),
+        ("Previous month", report.compare.get("previous")),
+        ("Same month last year", report.compare.get("last_year")),
+    )
+    return {
+        "days": [d["date"] for d in report.days],
+        "heat": [d["heat_kwh"] for d in report.days],
+        "it": [d["it_kwh"] for d in report.days],
+        "erf": [d["erf"] for d in report.days],
+        "coverage": [d["coverage"] for d in report.days],
+        "heatmap": report.heatmap,
+        "compare": {
+            "names": ["Heat delivered", "IT energy", "Total facility energy"],
+            "series": [{"name": name, "values": [f.get(k) for k in keys]} for name, f in compared if f],
+        },
+    }
+
+
+def report_context(report) -> dict:
+    """Everything the report's markup (templates/reports/_report_body.html) shows."""
+    fig, currency = report.figures, report.figures.get("currency", "")
+    check = fig.get("meter_check_diff")
+    return {
+        "site": report.site,
+        "period": report.period,
+        "report": report,
+        "fig": fig,
+        "figure_rows": figure_rows(fig),
+        "compare_rows": compare_rows(fig, report.compare),
+        "compare_labels": compare_labels(report.period),
+        "notes": notes(fig),
+        "charts": chart_data(report),
+        "alarm_severities": severity_labels(),
+        "min_heat": fmt(fig.get("min_heat_kwh"), "kwh"),
+        "heat_coverage": coverage_text(fig.get("heat_coverage")),
+        "heat_power": fmt(fig.get("heat_power_integral_kwh"), "kwh"),
+        "meter_check": "—"
+        if check is None
+        else f"{100 * check:+.2f} %" + (" ⚠ above tolerance" if fig.get("meter_check_flag") else ""),
+        "revenue_capacity": fmt(fig.get("revenue_capacity"), "money", currency),
+        "revenue_energy": fmt(fig.get("revenue_energy"), "money", currency),
+        "sla_hours": fmt(fig.get("sla_hours_called"), "hours"),
+        "mtta": fmt(fig.get("mtta_min"), "minutes"),
+        "mttr": fmt(fig.get("mttr_min"), "minutes"),
+    }
+
+
+def totals_display(totals: dict) -> dict:
+    money = totals.get("money", [])
+    return {
+        "heat": fmt(totals.get("heat_delivered_kwh"), "kwh"),
+        "it": fmt(totals.get("it_energy_kwh"), "kwh"),
+        "erf": fmt(totals.get("erf"), "ratio"),
+        "pue": fmt(totals.get("pue"), "ratio"),
+        "revenue": " + ".join(fmt(m["revenue_total"], "money", m["currency"]) for m in money) or "—",
+        "emissions": fmt(totals.get("avoided_emissions_kg"), "kg"),
+    }

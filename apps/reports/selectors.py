@@ -1,0 +1,215 @@
+"""Reads for reports: a site's period with its comparisons, and the portfolio's month."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Q
+
+from apps.alarms.choices import Domain, EventKind, Severity
+from apps.alarms.models import Alarm, AlarmEvent
+from apps.sites.models import Site
+from apps.telemetry.influx import InfluxClient, get_client
+
+from .compute import Job, collect
+from .figures import daily, figures, sla_heatmap
+from .models import ReportSnapshot
+from .periods import Period, month_period, previous_month
+
+# what a person's hand on an alarm looks like in its history
+MANUAL_EVENTS = [EventKind.ACKNOWLEDGED, EventKind.RESOLVED, EventKind.SHELVED]
+
+# the figures a ranking may order sites by: key -> (label, higher is better)
+RANKINGS = {
+    "erf": ("ERF", True),
+    "heat_delivered_kwh": ("Heat delivered", True),
+    "heat_recovery_ratio": ("Heat recovery ratio", True),
+    "sla_compliance": ("SLA compliance", True),
+    "availability": ("Compute availability", True),
+    "pue": ("PUE", False),
+    "avoided_emissions_kg": ("Avoided emissions", True),
+    "revenue_total": ("Heat revenue", True),
+}
+
+
+def alarm_figures(site: Site, period: Period) -> dict:
+    """Alarms fired in the period by severity and domain, MTTA, MTTR and manual interventions."""
+    alarms = list(
+        Alarm.objects.filter(site=site, fired_at__gte=period.start_utc, fired_at__lt=period.end_utc).only(
+            "severity", "domain", "fired_at", "acknowledged_at", "resolved_at"
+        )
+    )
+    values: dict = {"alarms_total": len(alarms)}
+    for s in Severity.values:
+        values[f"alarms_{s}"] = sum(a.severity == s for a in alarms)
+    for d in Domain.values:
+        values[f"alarms_{d}"] = sum(a.domain == d for a in alarms)
+    acks = [(a.acknowledged_at - a.fired_at).total_seconds() for a in alarms if a.acknowledged_at]
+    fixes = [(a.resolved_at - a.fired_at).total_seconds() for a in alarms if a.resolved_at]
+    values["mtta_min"] = sum(acks) / len(acks) / 60 if acks else None
+    values["mttr_min"] = sum(fixes) / len(fixes) / 60 if fixes else None
+    values["manual_interventions"] = AlarmEvent.objects.filter(
+        Q(kind__in=MANUAL_EVENTS) & Q(user__isnull=False),
+        alarm__site=site,
+        at__gte=period.start_utc,
+        at__lt=period.end_utc,
+    ).count()
+    return values
+
+
+def alarm_matrix(site: Site, period: Period) -> list[dict]:
+    """Rows per domain, a column per severity, for the page."""
+    alarms = Alarm.objects.filter(site=site, fired_at__gte=period.start_utc, fired_at__lt=period.end_utc)
+    counts: dict[tuple[str, str], int] = {}
+    for domain, severity in alarms.values_list("domain", "severity"):
+        counts[(domain, severity)] = counts.get((domain, severity), 0) + 1
+    return [
+        {
+            "domain": label,
+            "cells": [counts.get((value, s), 0) for s in Severity.values],
+            "total": sum(counts.get((value, s), 0) for s in Severity.values),
+        }
+        for value, label in Domain.choices
+    ]
+
+
+@dataclass
+class SiteReport:
+    site: Site
+    period: Period
+    figures: dict
+    days: list[dict]
+    heatmap: dict
+    alarm_matrix: list[dict]
+    compare: dict[str, dict] = field(default_factory=dict)  # "previous" / "last_year" -> figures
+
+
+def _job(site: Site, period: Period) -> Job:
+    return Job(site=site, period=period)
+
+
+def site_period_figures(
+    *, sites: Sequence[Site], periods: Sequence[Period], client: InfluxClient | None = None
+) -> list[dict]:
+    """Figures (InfluxDB and alarms) for each (site, period) pair, in few requests."""
+    jobs = [_job(s, p) for s, p in zip(sites, periods, strict=True)]
+    collect(jobs, client=client or get_client())
+    return [{**figures(j), **alarm_figures(j.site, j.period)} for j in jobs]
+
+
+def site_report(
+    *, site: Site, period: Period, client: InfluxClient | None = None, compare: bool = True
+) -> SiteReport:
+    """One site over a period, with the previous month and the same month a year before
+    when the period is a month. Comparisons come from the latest published snapshot when
+    there is one (published figures do not change), else they are computed alongside."""
+    jobs = [_job(site, period)]
+    compare_periods: dict[str, Period] = {}
+    if compare and period.is_month:
+        y, m = period.start.year, period.start.month
+        compare_periods = {
+            "previous": month_period(site.timezone, *previous_month(y, m)),
+            "last_year": month_period(site.timezone, y - 1, m),
+        }
+    published = {}
+    for key, p in compare_periods.items():
+        snap = ReportSnapshot.objects.latest_for(site=site, period_start=p.start, period_end=p.end)
+        if snap is not None:
+            published[key] = {**snap.figures, "published_version": snap.version}
+        else:
+            jobs.append(_job(site, p))
+    collect(jobs, client=client or get_client())
+    main = jobs[0]
+    report = SiteReport(
+        site=site,
+        period=period,
+        figures={**figures(main), **alarm_figures(site, period)},
+        days=daily(main),
+        heatmap=sla_heatmap(main),
+        alarm_matrix=alarm_matrix(site, period),
+    )
+    computed = {j.period.key: j for j in jobs[1:]}
+    for key, p in compare_periods.items():
+        if key in published:
+            report.compare[key] = published[key]
+        else:
+            report.compare[key] = {**figures(computed[p.key]), **alarm_figures(site, p)}
+    return report
+
+
+def portfolio_month(
+    *, sites: Sequence[Site], year: int, month: int, client: InfluxClient | None = None
+) -> list[dict]:
+    """Every site's figures for a month (each in its own time zone): a site's latest
+    published version where there is one (what its recipients were sent), computed now
+    for the others, all of those in the same few requests."""
+    sites = list(sites)
+    rows: dict[int, dict] = {}
+    live_sites, live_periods = [], []
+    for site in sites:
+        period = month_period(site.timezone, year, month)
+        snap = ReportSnapshot.objects.latest_for(site=site, period_start=period.start, period_end=period.end)
+        if snap is not None:
+            rows[site.pk] = {**snap.figures, "published_version": snap.version}
+        else:
+            live_sites.append(site)
+            live_periods.append(period)
+    if live_sites:
+        for site, fig in zip(
+            live_sites,
+            site_period_figures(sites=live_sites, periods=live_periods, client=client),
+            strict=True,
+        ):
+            rows[site.pk] = {**fig, "published_version": None}
+    return [rows[s.pk] for s in sites]
+
+
+def portfolio_totals(rows: Sequence[dict]) -> dict:
+    """Sums over sites (ratios recomputed from the sums, never averaged), by currency."""
+
+    def total(key: str) -> float | None:
+        values = [r[key] for r in rows if r.get(key) is not None]
+        return sum(values) if values else None
+
+    heat, it, tot = total("heat_delivered_kwh"), total("it_energy_kwh"), total("total_energy_kwh")
+    with_total = [r for r in rows if r.get("total_energy_kwh") is not None]
+    heat_t = sum(r["heat_delivered_kwh"] or 0 for r in with_total)
+    tot_t = sum(r["total_energy_kwh"] for r in with_total)
+    it_t = sum(r["it_energy_kwh"] or 0 for r in with_total)
+    currencies = sorted({r["currency"] for r in rows})
+    return {
+        "sites": len(rows),
+        "it_energy_kwh": it,
+        "total_energy_kwh": tot,
+        "heat_delivered_kwh": heat,
+        "heat_recovery_ratio": heat / it if heat is not None and it else None,
+        "erf": heat_t / tot_t if tot_t else None,
+        "pue": tot_t / it_t if it_t else None,
+        "avoided_fuel_kwh": total("avoided_fuel_kwh"),
+        "avoided_emissions_kg": total("avoided_emissions_kg"),
+        "alarms_total": total("alarms_total"),
+        "manual_interventions": total("manual_interventions"),
+        "money": [
+            {
+                "currency": c,
+                "revenue_total": sum(r["revenue_total"] or 0 for r in rows if r["currency"] == c),
+                "avoided_cost": sum(r["avoided_cost"] or 0 for r in rows if r["currency"] == c),
+            }
+            for c in currencies
+        ],
+    }
+
+
+def ranking(rows: Sequence[dict], key: str) -> list[dict]:
+    """Sites best first by ``key``; sites without the figure come last."""
+    _label, higher_better = RANKINGS[key]
+    known = [r for r in rows if r.get(key) is not None]
+    unknown = [r for r in rows if r.get(key) is None]
+    known.sort(key=lambda r: r[key], reverse=higher_better)
+    return [{"rank": i, **r} for i, r in enumerate(known, start=1)] + [{"rank": None, **r} for r in unknown]
+
+
+def default_month(today: date) -> tuple[int, int]:
+    return previous_month(today.year, today.month)

@@ -1,0 +1,235 @@
+"""Writes for reports: printing the PDF, publishing a snapshot, emailing it, and the
+progress of a publishing job."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.cache import cache
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apps.sites.models import Site
+
+from . import conf, presentation
+from .choices import PublishState
+from .models import ReportDelivery, ReportRecipient, ReportSnapshot
+from .periods import Period
+from .selectors import SiteReport, site_report
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_TTL_S = 24 * 3600
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+# --- progress of a publishing job (shown by an htmx-polled fragment) ---------------------
+
+
+def progress_set(job: str, state: str, **extra) -> None:
+    key = f"reports:job:{job}"
+    current = cache.get(key) or {}
+    cache.set(
+        key, {**current, **extra, "state": str(state), "at": timezone.now().isoformat()}, PROGRESS_TTL_S
+    )
+
+
+def progress_get(job: str) -> dict | None:
+    return cache.get(f"reports:job:{job}")
+
+
+# --- charts and the printable page -------------------------------------------------------
+
+
+def _static_text(path: str) -> str:
+    found = finders.find(path)
+    if not found:
+        raise FileNotFoundError(f"static file {path} not found")
+    return Path(found).read_text(encoding="utf-8")
+
+
+def print_html(report: SiteReport) -> str:
+    """The report as one printable page, data and chart script inlined and plotly.js read
+    from the installed package's file, so printing it needs neither a login nor a server."""
+    plotly = finders.find("vendor/plotly/plotly.min.js")
+    if not plotly:
+        raise FileNotFoundError("plotly.min.js not found (it ships with the plotly package)")
+    return render_to_string(
+        "reports/print.html",
+        {
+            **presentation.report_context(report),
+            "generated_at": timezone.now(),
+            "plotly_src": Path(plotly).as_uri(),
+            "report_js": _static_text("reports/report.js"),
+        },
+    )
+
+
+def render_pdf(html: str) -> bytes:
+    """Print HTML to an A4 PDF with headless Chromium (Debian's), once its charts are drawn.
+    The page is loaded from a temporary file, so it may load plotly.js from disk (parsing
+    the 4.8 MB script from a file is about twice as fast as inlining it)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = conf.get("HEATOPS_REPORT_CHROMIUM")
+    if not Path(chromium).exists():
+        raise RuntimeError(
+            f"Chromium is not at {chromium}, so no PDF can be printed: install Debian's chromium "
+            "or set HEATOPS_REPORT_CHROMIUM"
+        )
+    with tempfile.TemporaryDirectory(prefix="heatops-report-") as tmp:
+        page_file = Path(tmp) / "report.html"
+        page_file.write_text(html, encoding="utf-8")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+            try:
+                page = browser.new_page()
+                page.goto(page_file.as_uri(), wait_until="load")
+                page.wait_for_function("() => window.reportReady === true", timeout=60_000)
+                return page.pdf(
+                    format="A4",
+                    print_background=True,
+                    margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
+                )
+            finally:
+                browser.close()
+
+
+def report_pdf(report: SiteReport) -> bytes:
+    return render_pdf(print_html(report))
+
+
+# --- publishing -------------------------------------------------------------------------
+
+
+def report_inputs(report: SiteReport) -> dict:
+    """Everything the figures rest on, frozen with them."""
+    site, fig = report.site, report.figures
+    return {
+        "contract": {
+            "supply_temp_min_c": site.supply_temp_min_c,
+            "supply_temp_max_c": site.supply_temp_max_c,
+            "min_monthly_heat_kwh": site.min_monthly_heat_kwh,
+            "contracted_capacity_kw": site.contracted_capacity_kw,
+            "capacity_charge_per_kw_month": str(site.capacity_charge_per_kw_month),
+            "energy_charge_per_kwh": str(site.energy_charge_per_kwh),
+            "currency": site.currency,
+        },
+        "factors": {
+            "displaced_source": site.displaced_source,
+            "displaced_efficiency": site.displaced_efficiency,
+            "emission_factor_kg_per_kwh": site.emission_factor_kg_per_kwh,
+            "fuel_price_per_kwh": str(site.fuel_price_per_kwh),
+        },
+        "settings": {name: conf.get(name) for name in conf.DEFAULTS if name != "HEATOPS_REPORT_CHROMIUM"},
+        "coverage": {k: v for k, v in fig.items() if k.endswith("_coverage")},
+        "timezone": report.period.tz,
+        "influx_database": settings.INFLUX.get("DB"),
+        "computed_at": timezone.now().isoformat(),
+    }
+
+
+def report_snapshot_publish(
+    *, site: Site, period: Period, user=None, job: str | None = None, only_if_missing: bool = False
+) -> ReportSnapshot | None:
+    """Compute, print and save the next version of a site's report; email it on commit.
+    With ``only_if_missing`` (the monthly schedule), do nothing if a version exists."""
+
+    def step(state: str) -> None:
+        if job:
+            progress_set(job, state)
+
+    snapshots = ReportSnapshot.objects.filter(site=site, period_start=period.start, period_end=period.end)
+    if only_if_missing and snapshots.exists():
+        return None
+    step(PublishState.COMPUTING)
+    report = site_report(site=site, period=period)
+    step(PublishState.RENDERING)
+    pdf = report_pdf(report)
+    csv = presentation.csv_text([report.figures])
+    step(PublishState.SAVING)
+    with transaction.atomic():
+        Site.objects.select_for_update().filter(pk=site.pk).first()  # one version number at a time
+        if only_if_missing and snapshots.exists():
+            return None
+        snapshot = ReportSnapshot.objects.create(
+            site=site,
+            period_start=period.start,
+            period_end=period.end,
+            label=period.label,
+            version=ReportSnapshot.objects.next_version(
+                site=site, period_start=period.start, period_end=period.end
+            ),
+            created_by=user,
+            inputs=report_inputs(report),
+            figures=report.figures,
+            csv=csv,
+            pdf=pdf,
+        )
+        transaction.on_commit(lambda: _email_later(snapshot.pk))
+    return snapshot
+
+
+def _email_later(snapshot_id: int) -> None:
+    from .tasks import report_email_task
+
+    report_email_task.delay(snapshot_id)
+
+
+def report_recipients(site: Site) -> list[str]:
+    """Who is Informed for contract and billing in the site's RACI matrix, and the extra
+    addresses listed for the site's reports (people outside heatops)."""
+    addresses = set()
+    try:
+        from apps.ownership.choices import Area, Raci
+        from apps.ownership.models import Assignment
+
+        for assignment in Assignment.objects.filter(
+            site=site, area=Area.CONTRACT, role=Raci.INFORMED
+        ).select_related("user", "team"):
+            addresses.update(u.email for u in assignment.people() if u.email)
+    except ImportError:  # pragma: no cover - RACI not installed
+        pass
+    for recipient in ReportRecipient.objects.filter(site=site).select_related("user"):
+        if recipient.address and (recipient.user is None or recipient.user.is_active):
+            addresses.add(recipient.address)
+    return sorted(addresses)
+
+
+def report_snapshot_email(*, snapshot: ReportSnapshot) -> ReportDelivery | None:
+    to = report_recipients(snapshot.site)
+    if not to:
+        logger.info("report %s: nobody to send it to", snapshot)
+        return None
+    fig = snapshot.figures
+    lines = [
+        f"{snapshot.site.name}: performance report for {snapshot.label} (version {snapshot.version}).",
+        "",
+        *(f"{r['label']}: {r['value']} ({r['coverage']})" for r in presentation.figure_rows(fig)),
+        "",
+        *presentation.notes(fig),
+        "",
+        f"{settings.HEATOPS_BASE_URL.rstrip('/')}/reports/{snapshot.site.slug}/{snapshot.label}/",
+    ]
+    message = EmailMessage(
+        subject=f"[heatops] {snapshot.site.name}: report for {snapshot.label}",
+        body="\n".join(lines),
+        to=to,
+    )
+    message.attach(f"{snapshot.filename}.csv", snapshot.csv, "text/csv")
+    message.attach(f"{snapshot.filename}.pdf", bytes(snapshot.pdf), "application/pdf")
+    message.send()
+    return ReportDelivery.objects.create(snapshot=snapshot, recipients=", ".join(to))

@@ -1,0 +1,103 @@
+"""Publishing: frozen snapshots, the hourly schedule, the email, "Publish now" with progress."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from apps.ownership.choices import Area, Raci
+from apps.ownership.models import Assignment
+from apps.reports.models import ImmutableSnapshot, ReportRecipient, ReportSnapshot
+from apps.reports.tasks import report_publish_due_task
+from apps.sites.models import Site
+
+from .test_pdf import assert_pdf_agrees_with_page
+
+
+def test_a_published_report_never_changes_and_a_new_one_is_the_next_version(demo_sites):
+    pool = demo_sites["pool"]
+    period = {"site": pool, "period_start": date(2026, 10, 1), "period_end": date(2026, 11, 1)}
+    first = ReportSnapshot.objects.create(
+        **period, label="2026-10", version=1, inputs={}, figures={"erf": 0.5}, csv="site\n", pdf=b"%PDF-"
+    )
+    first.figures["erf"] = 0.9
+    with pytest.raises(ImmutableSnapshot):
+        first.save()
+    first.refresh_from_db()
+    assert first.figures == {"erf": 0.5}
+    assert ReportSnapshot.objects.next_version(**period) == 2
+    assert ReportSnapshot.objects.latest_for(**period) == first
+
+
+def test_the_hourly_schedule_publishes_last_month_once_and_emails_it(
+    client, pool_october, django_user_model, django_capture_on_commit_callbacks, mailoutbox, tmp_path
+):
+    pool, period, truth = pool_october
+    Site.objects.exclude(pk=pool.pk).update(is_active=False)
+    finance = django_user_model.objects.create_user("finance", email="finance@example.org")
+    Assignment.objects.create(site=pool, area=Area.CONTRACT, role=Raci.INFORMED, user=finance)
+    ReportRecipient.objects.create(site=pool, email="customer@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report_publish_due_task.delay()  # today is after 1 November: October is due
+
+    snapshot = ReportSnapshot.objects.get(site=pool)
+    assert (snapshot.label, snapshot.version, snapshot.created_by) == ("2026-10", 1, None)
+    assert snapshot.figures["heat_delivered_kwh"] == pytest.approx(truth["heat"], rel=1e-3)
+    assert snapshot.inputs["contract"]["capacity_charge_per_kw_month"] == "4.5000"
+    assert snapshot.inputs["factors"]["displaced_efficiency"] == 0.88
+    assert snapshot.inputs["coverage"]["it_energy_coverage"] == pytest.approx(721 / 745, rel=1e-3)
+    assert bytes(snapshot.pdf).startswith(b"%PDF-")
+    [mail] = mailoutbox
+    assert sorted(mail.to) == ["customer@example.org", "finance@example.org"]
+    assert "Northgate Leisure Pool" in mail.subject and "2026-10" in mail.subject
+    attachments = {name: (content, kind) for name, content, kind in mail.attachments}
+    assert attachments["heatops-pool-2026-10-v1.csv"] == (snapshot.csv, "text/csv")
+    assert attachments["heatops-pool-2026-10-v1.pdf"][0].startswith(b"%PDF-")
+    assert snapshot.deliveries.get().recipients == "customer@example.org, finance@example.org"
+    # the PDF sent reads as the page does
+    client.force_login(django_user_model.objects.create_superuser("boss", password="x"))
+    page = client.get(reverse("reports:site_month", args=["pool", "2026-10"])).content.decode()
+    assert_pdf_agrees_with_page(bytes(snapshot.pdf), snapshot.figures, page, tmp_path)
+
+    # the portfolio shows the month as published
+    portfolio = client.get(reverse("reports:portfolio_csv", args=["2026-10"])).content.decode()
+    assert "published_version" in portfolio.splitlines()[0]
+    assert portfolio.splitlines()[1].endswith(",1")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report_publish_due_task.delay()  # an hour later: already published, nothing happens
+    assert ReportSnapshot.objects.count() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_publish_now_shows_progress_until_the_new_version_is_there(
+    client, admin_user, pool_october, django_capture_on_commit_callbacks
+):
+    client.force_login(admin_user)
+    page = client.get(reverse("reports:site_month", args=["pool", "2026-10"]))
+    assert "Publish now" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:publish", args=["pool", "2026-10"]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    job = response.context["job"]
+    # the task ran at once here (eager Celery); on a worker the fragment polls until it has
+    progress = client.get(reverse("reports:progress", args=[job]))
+    html = progress.content.decode()
+    assert "Published version 1" in html
+    assert "hx-trigger" not in html  # finished: it stops polling
+    snapshot = ReportSnapshot.objects.get(site__slug="pool", label="2026-10")
+    assert snapshot.created_by == admin_user
+    pdf = client.get(reverse("reports:snapshot_file", args=[snapshot.pk, "pdf"]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+    page = client.get(reverse("reports:site_month", args=["pool", "2026-10"]))
+    assert "v1" in page.content.decode()
+
+
+def test_someone_who_may_not_publish_is_refused(client, pool_user, pool_october):
+    client.force_login(pool_user)
+    response = client.post(reverse("reports:publish", args=["pool", "2026-10"]))
+    assert response.status_code == 403
+    assert not ReportSnapshot.objects.exists()

@@ -1,0 +1,112 @@
+"""The report pages and exports: who may see them, and that they agree with the figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from apps.reports.presentation import CSV_COLUMNS, figure_rows
+from apps.reports.selectors import default_month, site_period_figures
+
+
+def test_anonymous_people_are_sent_to_log_in(client, demo_sites):
+    for url in (
+        reverse("reports:portfolio"),
+        reverse("reports:site_month", args=["pool", "2026-10"]),
+        reverse("reports:site_month_csv", args=["pool", "2026-10"]),
+        reverse("reports:portfolio_csv", args=["2026-10"]),
+        reverse("reports:site_month_pdf", args=["pool", "2026-10"]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert "/accounts/login/" in response["Location"]
+
+
+def test_a_site_the_person_may_not_see_is_not_found(client, pool_user, influx):
+    client.force_login(pool_user)
+    for url in (
+        reverse("reports:site_month", args=["school", "2026-10"]),
+        reverse("reports:site_month_csv", args=["school", "2026-10"]),
+        reverse("reports:site_month_pdf", args=["school", "2026-10"]),
+        reverse("reports:site_month", args=["no-such-site", "2026-10"]),
+    ):
+        assert client.get(url).status_code == 404, url
+    response = client.post(reverse("reports:publish", args=["school", "2026-10"]))
+    assert response.status_code == 404
+
+
+def test_the_portfolio_lists_only_visible_sites_and_defaults_to_last_month(client, pool_user, influx):
+    client.force_login(pool_user)
+    response = client.get(reverse("reports:portfolio"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Northgate Leisure Pool" in html
+    assert "St Aidan" not in html
+    assert response.context["month"] == "{:04d}-{:02d}".format(*default_month(datetime.now(UTC).date()))
+    rows = response.context["rows"]
+    assert [r["site"] for r in rows] == ["pool"]
+
+
+def test_csv_figures_equal_the_computed_ones(client, pool_user, pool_october):
+    pool, period, truth = pool_october
+    [expected] = site_period_figures(sites=[pool], periods=[period])
+    client.force_login(pool_user)
+    response = client.get(reverse("reports:site_month_csv", args=["pool", "2026-10"]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert list(row) == [c for c, _ in CSV_COLUMNS]
+    for column, _meaning in CSV_COLUMNS:
+        value = expected.get(column)
+        if isinstance(value, bool):
+            assert row[column] == str(value).lower(), column
+        elif isinstance(value, float):
+            assert float(row[column]) == pytest.approx(value, rel=1e-6, abs=1e-6), column
+        elif value is None:
+            assert row[column] == "", column
+        else:
+            assert row[column] == str(value), column
+    # and they are right: 30 of 31 days of IT data (October 2026 has 745 hours)
+    assert float(row["hours"]) == 745
+    assert float(row["it_energy_kwh"]) == pytest.approx(truth["it"], rel=1e-3)
+    assert float(row["it_energy_coverage"]) == pytest.approx(721 / 745, rel=1e-3)
+    assert float(row["heat_delivered_kwh"]) == pytest.approx(truth["heat"], rel=1e-3)
+    assert float(row["sla_compliance"]) == pytest.approx(truth["sla"], rel=1e-3)
+
+
+def test_the_portfolio_csv_has_one_row_per_visible_site(client, pool_user, pool_october):
+    client.force_login(pool_user)
+    response = client.get(reverse("reports:portfolio_csv", args=["2026-10"]))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [r["site"] for r in rows] == ["pool"]
+    assert rows[0]["period"] == "2026-10"
+
+
+def test_the_report_page_shows_the_figures_with_their_coverage(client, pool_user, pool_october):
+    pool, period, truth = pool_october
+    [expected] = site_period_figures(sites=[pool], periods=[period])
+    client.force_login(pool_user)
+    response = client.get(reverse("reports:site_month", args=["pool", "2026-10"]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for row in figure_rows(expected):
+        assert row["value"] in html, row["label"]
+    assert "96.8 % of the time" in html  # IT data for 721 of 745 hours, shown as partial
+    assert 'id="report-data"' in html and "chart-sla" in html
+    assert "/static/vendor/plotly/plotly.min.js" in html
+    assert "Publish now" not in html  # an estates person may not publish
+
+
+def test_a_range_of_days_is_exported_too(client, pool_user, pool_october):
+    client.force_login(pool_user)
+    url = reverse("reports:site_range_csv", args=["pool"])
+    response = client.get(url, {"start": "2026-10-01", "end": "2026-10-08"})
+    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert row["period"] == "2026-10-01 to 2026-10-07"
+    assert float(row["it_energy_kwh"]) == pytest.approx(7 * 12 * (40 + 55), rel=1e-3)
+    assert float(row["revenue_capacity"]) == pytest.approx(4.50 * 60 * 7 / 31, rel=1e-6)
+    assert client.get(url, {"start": "2026-10-08", "end": "2026-10-01"}).status_code == 400
