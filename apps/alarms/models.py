@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from apps.assets.models import Asset
 from apps.sites.models import Site
@@ -200,12 +201,12 @@ class Alarm(models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    @property
+    @cached_property
     def accountable(self) -> str | None:
         """Who is Accountable for this alarm's area at its site (RACI)."""
-        from apps.ownership.services import accountable_name
+        from apps.ownership.services import accountable_names
 
-        return accountable_name(self.site, self.domain)
+        return accountable_names({self.site_id})(self.site_id, self.domain)
 
 
 class AlarmEvent(models.Model):

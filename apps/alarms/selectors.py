@@ -58,10 +58,15 @@ def open_alarms_for_sites(site_ids, limit: int = 50) -> dict[int, list[Alarm]]:
     out: dict[int, list[Alarm]] = {}
     qs = (
         Alarm.objects.filter(site_id__in=site_ids, state__in=OPEN_STATES)
-        .select_related("acknowledged_by", "site")
+        .select_related("acknowledged_by", "resolved_by", "site", "rule")
         .annotate(severity_rank=SEVERITY_RANK)
         .order_by("severity_rank", "-fired_at")
     )
-    for alarm in qs[:limit]:
+    alarms = list(qs[:limit])
+    from apps.ownership.services import accountable_names
+
+    names = accountable_names({a.site_id for a in alarms})
+    for alarm in alarms:
+        alarm.accountable = names(alarm.site_id, alarm.domain)  # rendered every tick: no query per alarm
         out.setdefault(alarm.site_id, []).append(alarm)
     return out

@@ -96,46 +96,55 @@ def alarm_detail(request, pk: int):
     )
 
 
-@login_required
-@require_POST
-def alarm_ack(request, pk: int):
+def _person_acts(request, pk: int, change, done: str):
+    """What the three alarm buttons share: the alarm must be visible and the role allowed;
+    ``change(alarm)`` calls the service; a conflict or bad input is told, not raised."""
     alarm = _alarm_or_404(request.user, pk)
     if not _may_act(request, alarm):
         return _refused(request, alarm)
     try:
-        services.alarm_acknowledge(alarm=alarm, user=request.user, note=_note(request))
+        change(alarm)
     except services.AlarmConflict as exc:
         return _answer(request, alarm, str(exc), ok=False)
-    return _answer(request, alarm, f"Acknowledged: {alarm.title}.", ok=True)
+    except ValueError:
+        return _answer(request, alarm, "Minutes must be a whole number.", ok=False)
+    return _answer(request, alarm, done.format(title=alarm.title), ok=True)
+
+
+@login_required
+@require_POST
+def alarm_ack(request, pk: int):
+    return _person_acts(
+        request,
+        pk,
+        lambda a: services.alarm_acknowledge(alarm=a, user=request.user, note=_note(request)),
+        "Acknowledged: {title}.",
+    )
 
 
 @login_required
 @require_POST
 def alarm_resolve(request, pk: int):
-    alarm = _alarm_or_404(request.user, pk)
-    if not _may_act(request, alarm):
-        return _refused(request, alarm)
-    try:
-        services.alarm_resolve(alarm=alarm, user=request.user, note=_note(request))
-    except services.AlarmConflict as exc:
-        return _answer(request, alarm, str(exc), ok=False)
-    return _answer(request, alarm, f"Resolved: {alarm.title}.", ok=True)
+    return _person_acts(
+        request,
+        pk,
+        lambda a: services.alarm_resolve(alarm=a, user=request.user, note=_note(request)),
+        "Resolved: {title}.",
+    )
 
 
 @login_required
 @require_POST
 def alarm_shelve(request, pk: int):
-    alarm = _alarm_or_404(request.user, pk)
-    if not _may_act(request, alarm):
-        return _refused(request, alarm)
-    try:
-        minutes = int(request.POST.get("minutes", "60"))
-        services.alarm_shelve(alarm=alarm, user=request.user, minutes=minutes, reason=_note(request))
-    except ValueError:
-        return _answer(request, alarm, "Minutes must be a whole number.", ok=False)
-    except services.AlarmConflict as exc:
-        return _answer(request, alarm, str(exc), ok=False)
-    return _answer(request, alarm, f"Shelved for {minutes} min: {alarm.title}.", ok=True)
+    minutes = request.POST.get("minutes", "60")
+    return _person_acts(
+        request,
+        pk,
+        lambda a: services.alarm_shelve(
+            alarm=a, user=request.user, minutes=int(minutes), reason=_note(request)
+        ),
+        f"Shelved for {minutes} min: {{title}}.",
+    )
 
 
 @login_required

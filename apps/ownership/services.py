@@ -103,13 +103,17 @@ def escalation_chain(site: Site, domain: str) -> list[list]:
     return []
 
 
-def accountable_name(site: Site, domain: str) -> str | None:
-    for area in dict.fromkeys([area_for_domain(domain), Area.ALARM_RESPONSE]):
-        a = (
-            Assignment.objects.filter(site=site, area=area, role=Raci.ACCOUNTABLE)
-            .select_related("user", "team")
-            .first()
+def accountable_names(site_ids):
+    """One query for the Accountable of every area of these sites; returns a function
+    (site_id, alarm domain) -> the holder's name, falling back to Alarm response."""
+    holders = {
+        (a.site_id, a.area): a.holder
+        for a in Assignment.objects.filter(site_id__in=site_ids, role=Raci.ACCOUNTABLE).select_related(
+            "user", "team"
         )
-        if a:
-            return a.holder
-    return None
+    }
+
+    def name(site_id: int, domain: str) -> str | None:
+        return holders.get((site_id, area_for_domain(domain))) or holders.get((site_id, Area.ALARM_RESPONSE))
+
+    return name
