@@ -3,12 +3,19 @@
 Unless HEATOPS_TEST_INFLUX_URL / HEATOPS_TEST_REDIS_URL name servers to use, the harness
 starts influxd and redis-server (Debian packages, installed by deploy/bootstrap) on free
 ports with their data in a temporary folder, and stops them when the run ends.
+
+The suite passes on any date (docs/testing.md): no test reads the clock at import; the
+``now`` fixture reads it when a test starts, and points are written relative to it or
+at dates chosen for their calendar (a DST month) that the infinite retention of the
+test databases keeps. ``deploy/test --clock-check`` runs it again under a shifted clock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +23,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test.signals import clear_cache_handlers
 
-from apps.telemetry.influx import InfluxClient, get_client, reset_client
+from apps.telemetry.influx import InfluxClient, get_client, quote_ident, reset_client
 from heatops.devservices import InfluxServer, RedisServer, free_port
 
 
@@ -41,6 +48,24 @@ def _point_settings_at(influx_url: str, redis_url: str) -> None:
     reset_client()
 
 
+@contextlib.contextmanager
+def _without_faketime():
+    """Start child processes on the machine's real clock.
+
+    Under libfaketime (``faketime -f +400d deploy/test``, ``deploy/test --clock-check``)
+    only heatops' own code should see the shifted clock. redis-server cannot even start
+    with libfaketime preloaded (its jemalloc recurses into clock_gettime), and influxd, a
+    Go binary, reads the clock through the vDSO and ignores it anyway. So the servers run
+    on the real clock, like servers whose clocks differ from the application's: any query
+    that leans on InfluxDB's own now() shows up as a failing test.
+    """
+    saved = {k: os.environ.pop(k) for k in ("LD_PRELOAD", "FAKETIME") if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def services(tmp_path_factory):
     """The URLs of the real InfluxDB and Redis the tests use."""
@@ -50,12 +75,14 @@ def services(tmp_path_factory):
     root: Path = tmp_path_factory.mktemp("services")
     if not influx_url:
         influx = InfluxServer(root=root / "influxdb", port=free_port(), fsync_delay="0s")
-        influx.start()
+        with _without_faketime():
+            influx.start()
         started.append(influx)
         influx_url = influx.url
     if not redis_url:
         redis = RedisServer(root=root / "redis", port=free_port(), persist=False)
-        redis.start()
+        with _without_faketime():
+            redis.start()
         started.append(redis)
         redis_url = redis.url
     _point_settings_at(influx_url, redis_url)
@@ -71,6 +98,16 @@ def _real_services(services):
     earlier test cached or published."""
     cache.clear()
     return services
+
+
+@pytest.fixture
+def now() -> datetime:
+    """This test's "now" (UTC, whole seconds), read from the clock when the test starts.
+
+    Write points relative to it and pass it to the services, the pump and the evaluator
+    (``now=``), so a test means the same thing on any date and however long the run takes.
+    """
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -92,7 +129,13 @@ def pool_user(demo_sites, django_user_model):
 
 @pytest.fixture
 def influx(services, settings) -> InfluxClient:
-    """The shared client, on a fresh database of its own that is dropped afterwards."""
+    """The shared client, on a fresh database of its own that is dropped afterwards.
+
+    Its default retention policy is the configured one (``heatops``) made infinite, on
+    purpose: a test that writes a month chosen for its calendar (October's clock change,
+    say) must not start failing the day that month falls out of the production retention
+    (400 d), nor have its points refused as too old. Each database lives for one test.
+    """
     settings.INFLUX = {
         **settings.INFLUX,
         "URL": services["influx_url"],
@@ -100,6 +143,11 @@ def influx(services, settings) -> InfluxClient:
     }
     client = get_client()
     client.ensure_database(retention=settings.INFLUX["RETENTION"])
+    client.query(
+        f"ALTER RETENTION POLICY {quote_ident(client.retention_policy or 'autogen')} "
+        f"ON {quote_ident(client.database)} DURATION INF",
+        method="POST",
+    )
     yield client
     client.drop_database()
     reset_client()
