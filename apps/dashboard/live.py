@@ -190,16 +190,19 @@ def current_site_payload(site: Site) -> dict:
         payload = None
     if payload:
         return payload
+    now = datetime.now(UTC)
     pump = TelemetryPump(client=get_client(), handlers=[])
     try:
-        readings = pump.client.latest(lookback=settings.HEATOPS_PUMP_SEED_LOOKBACK, tags={"site": site.slug})
+        readings = pump.client.latest(
+            lookback=settings.HEATOPS_PUMP_SEED_LOOKBACK, tags={"site": site.slug}, now=now
+        )
         pump._merge(readings)
     except InfluxError:
         pass
     status = site_status(
         SiteConfig.from_site(site),
         pump.state.get(site.slug) or SiteReadings(site.slug),
-        now=datetime.now(UTC),
+        now=now,
         stale_after_s=settings.HEATOPS_STALE_AFTER_S,
         alarms=open_alarms_by_site([site.pk]).get(site.pk, []),
     )

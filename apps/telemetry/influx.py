@@ -19,7 +19,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -65,6 +65,25 @@ def duration(value: str) -> str:
     if not _DURATION.match(value):
         raise ValueError(f"{value!r} is not an InfluxQL duration (for example 10s, 5m, 1h, 7d)")
     return value
+
+
+_DURATION_UNITS = {
+    "ns": timedelta(microseconds=1) / 1000,
+    "u": timedelta(microseconds=1),
+    "µ": timedelta(microseconds=1),
+    "ms": timedelta(milliseconds=1),
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
+
+
+def duration_delta(value: str) -> timedelta:
+    """The length of an InfluxQL duration literal (checked like ``duration``)."""
+    unit = _DURATION.match(duration(value)).group(1)
+    return int(value[: -len(unit)]) * _DURATION_UNITS[unit]
 
 
 def time_literal(moment: datetime) -> str:
@@ -186,12 +205,10 @@ def where_clause(
     tags: Mapping[str, str] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
-    since: str | None = None,
 ) -> str:
-    """A WHERE clause from tag equalities and a time range, every value escaped."""
+    """A WHERE clause from tag equalities and a time range, every value escaped. Times
+    are always explicit: InfluxDB's own now() runs on its clock, not heatops'."""
     parts = [f"{quote_ident(k)} = {quote_literal(str(v))}" for k, v in sorted((tags or {}).items())]
-    if since is not None:
-        parts.append(f"time > now() - {duration(since)}")
     if start is not None:
         parts.append(f"time >= {time_literal(start)}")
     if end is not None:
@@ -499,16 +516,19 @@ class InfluxClient:
         lookback: str = "1h",
         measurements: Sequence[str] | None = None,
         tags: Mapping[str, str] | None = None,
+        now: datetime | None = None,
     ) -> list[Reading]:
         """The latest point of every series (of every site) in one query.
 
-        ``lookback`` bounds how far back a series' last point may lie; older series are
-        absent from the answer (and so show as stale upstream).
+        ``lookback`` bounds how far back from ``now`` (heatops' clock, this machine's by
+        default; never InfluxDB's own ``now()``, whose clock may differ) a series' last
+        point may lie; older series are absent from the answer (and so show as stale
+        upstream).
         """
         source = ", ".join(quote_ident(m) for m in measurements) if measurements else "/.*/"
+        start = (now or datetime.now(UTC)) - duration_delta(lookback)
         statement = (
-            f"SELECT * FROM {source}{where_clause(tags, since=lookback)} "
-            "GROUP BY * ORDER BY time DESC LIMIT 1"
+            f"SELECT * FROM {source}{where_clause(tags, start=start)} GROUP BY * ORDER BY time DESC LIMIT 1"
         )
         readings = []
         for series in self.select(statement):

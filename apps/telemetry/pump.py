@@ -7,6 +7,10 @@ merges it into the state it keeps (the newest point of each series wins, so a la
 out-of-order point never rolls a value back), and calls every handler named in
 ``HEATOPS_PUMP_HANDLERS`` with the resulting Snapshot. The first read after a start
 looks back ``HEATOPS_PUMP_SEED_LOOKBACK`` so silent series are known, and shown stale.
+
+Time is heatops' clock, never InfluxDB's: ``tick(now=...)`` stamps the snapshot and ends
+the lookback window at ``now`` (the wall clock when not given), so a test, or a replay,
+decides what "now" is and handlers judge staleness and alarm delays against it.
 """
 
 from __future__ import annotations
@@ -92,11 +96,17 @@ class TelemetryPump:
         self.seeded = False
         self.ticks = 0
 
-    def read(self) -> Snapshot:
-        """One read of InfluxDB, merged into the state; never raises for InfluxDB errors."""
-        now = datetime.now(UTC)
+    def read(self, *, now: datetime | None = None) -> Snapshot:
+        """One read of InfluxDB, merged into the state; never raises for InfluxDB errors.
+
+        ``now`` (this machine's clock by default) is the snapshot's time, which staleness
+        and alarm timing are judged against, and the end the lookback counts back from.
+        """
+        now = now or datetime.now(UTC)
         try:
-            readings = self.client.latest(lookback=self.seed_lookback if not self.seeded else self.lookback)
+            readings = self.client.latest(
+                lookback=self.seed_lookback if not self.seeded else self.lookback, now=now
+            )
         except InfluxError as exc:
             return Snapshot(taken_at=now, influx_ok=False, error=str(exc), sites=self.state)
         self.seeded = True
@@ -117,8 +127,9 @@ class TelemetryPump:
                 changed.add(slug)
         return changed
 
-    def tick(self) -> Snapshot:
-        snapshot = self.read()
+    def tick(self, *, now: datetime | None = None) -> Snapshot:
+        """Read once (at ``now``, see ``read``) and hand the snapshot to every handler."""
+        snapshot = self.read(now=now)
         for handler in self.handlers:
             try:
                 handler(snapshot)

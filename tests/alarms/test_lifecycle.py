@@ -55,12 +55,13 @@ def people(pool, django_user_model):
     return first, second
 
 
-def write_flow(influx, value: float) -> None:
-    influx.write([Point("loop", {"site": "pool", "loop": "primary"}, {"flow_m3h": value}, datetime.now(UTC))])
+def write_flow(influx, value: float, *, at: datetime | None = None) -> None:
+    at = at or datetime.now(UTC)
+    influx.write([Point("loop", {"site": "pool", "loop": "primary"}, {"flow_m3h": value}, at)])
 
 
-def tick(influx, handler):
-    TelemetryPump(client=influx, handlers=[handler]).tick()
+def tick(influx, handler, *, now: datetime | None = None):
+    TelemetryPump(client=influx, handlers=[handler]).tick(now=now)
 
 
 def test_a_pump_failure_in_influxdb_fires_one_alarm_and_notifies_level_one(
@@ -140,25 +141,30 @@ def test_a_flapping_value_makes_no_notification_storm(
 
 
 def test_lifecycle_ack_clear_resolve_and_refire(
-    influx, flow_rule, people, django_capture_on_commit_callbacks
+    influx, flow_rule, people, now, django_capture_on_commit_callbacks
 ):
     first, _ = people
     handler = evaluation.AlarmEvaluation()
+    clear_for = timedelta(seconds=evaluation.RESOLVE_AFTER_S)
     with django_capture_on_commit_callbacks(execute=True):
-        write_flow(influx, 0.0)
-        tick(influx, handler)
+        write_flow(influx, 0.0, at=now)
+        tick(influx, handler, now=now)
         alarm = Alarm.objects.get()
-        services.alarm_acknowledge(alarm=alarm, user=first, note="on my way")
-        write_flow(influx, 4.0)
-        tick(influx, handler)  # condition clears: still open, marked cleared
+        services.alarm_acknowledge(alarm=alarm, user=first, note="on my way", now=now + timedelta(seconds=5))
+        write_flow(influx, 4.0, at=now + timedelta(seconds=10))
+        tick(influx, handler, now=now + timedelta(seconds=10))  # condition clears: still open, marked cleared
         alarm.refresh_from_db()
         assert (alarm.state, alarm.condition_active) == (AlarmState.ACKNOWLEDGED, False)
-        handler.evaluator.memory[flow_rule.pk].clear_since -= evaluation.RESOLVE_AFTER_S  # time passes
-        tick(influx, handler)
+        write_flow(influx, 4.0, at=now + timedelta(seconds=9) + clear_for)
+        tick(influx, handler, now=now + timedelta(seconds=9) + clear_for)  # clear, but not for long enough
+        alarm.refresh_from_db()
+        assert alarm.state == AlarmState.ACKNOWLEDGED
+        write_flow(influx, 4.0, at=now + timedelta(seconds=10) + clear_for)
+        tick(influx, handler, now=now + timedelta(seconds=10) + clear_for)  # stayed clear long enough
         alarm.refresh_from_db()
         assert alarm.state == AlarmState.RESOLVED and alarm.resolved_by is None
-        write_flow(influx, 0.0)
-        tick(influx, handler)
+        write_flow(influx, 0.0, at=now + timedelta(seconds=20) + clear_for)
+        tick(influx, handler, now=now + timedelta(seconds=20) + clear_for)
     assert (
         Alarm.objects.filter(state=AlarmState.FIRING).count() == 1
     )  # a new alarm, the old one stays resolved
@@ -191,9 +197,9 @@ def test_resolving_by_hand_needs_a_note_and_shelving_needs_a_reason(flow_rule, p
 
 
 def test_escalation_calls_the_next_level_on_time_and_stops_at_the_limit(
-    flow_rule, people, django_capture_on_commit_callbacks
+    flow_rule, people, now, django_capture_on_commit_callbacks
 ):
-    t0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    t0 = now
     with django_capture_on_commit_callbacks(execute=True):
         services.alarm_raise(rule=flow_rule, value=0.0, detail="", now=t0)
         assert services.alarm_escalate_due(now=t0 + timedelta(minutes=14, seconds=59)).escalated == 0
@@ -206,12 +212,16 @@ def test_escalation_calls_the_next_level_on_time_and_stops_at_the_limit(
     alarm = Alarm.objects.get()
     assert alarm.escalation_level == 3
     # level 3 is past the end of the on-call list: its last level is called again
-    assert [m.to for m in mail.outbox] == [["first@example.org"], ["second@example.org"], ["second@example.org"]]
+    assert [m.to for m in mail.outbox] == [
+        ["first@example.org"],
+        ["second@example.org"],
+        ["second@example.org"],
+    ]
     assert "escalated" in mail.outbox[1].subject
 
 
-def test_an_acknowledged_alarm_does_not_escalate(flow_rule, people):
-    t0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+def test_an_acknowledged_alarm_does_not_escalate(flow_rule, people, now):
+    t0 = now
     alarm = services.alarm_raise(rule=flow_rule, value=0.0, detail="", now=t0)
     services.alarm_acknowledge(alarm=alarm, user=people[0], now=t0 + timedelta(minutes=5))
     assert services.alarm_escalate_due(now=t0 + timedelta(hours=2)).escalated == 0

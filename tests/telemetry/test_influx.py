@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -16,7 +16,6 @@ from apps.telemetry.influx import (
 )
 from heatops.devservices import free_port
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 AWKWARD = [
     'Pool "North", Hall 2',
     "a=b,c=d",
@@ -34,14 +33,14 @@ def sample_value(field: schema.Field, i: int):
     return (i % 2 == 0) if field.type == "bool" else 10.5 + i
 
 
-def test_every_measurement_round_trips_through_the_schema(influx):
+def test_every_measurement_round_trips_through_the_schema(influx, now):
     """A point for every measurement with every field comes back from latest() intact."""
     points = []
     for i, spec in enumerate(schema.MEASUREMENTS.values()):
         tags = {tag: f"{tag}-{i}" for tag in spec.tags} | {"site": "pool"}
         fields = {name: sample_value(f, i) for name, f in spec.fields.items()}
         schema.validate(spec.name, tags, fields)
-        points.append(Point(spec.name, tags, fields, NOW - timedelta(seconds=i)))
+        points.append(Point(spec.name, tags, fields, now - timedelta(seconds=i)))
     assert influx.write(points) == len(points)
 
     readings = {r.measurement: r for r in influx.latest(lookback="1h")}
@@ -53,8 +52,8 @@ def test_every_measurement_round_trips_through_the_schema(influx):
         assert reading.time == point.time
 
 
-def test_latest_answers_every_series_of_every_site_in_one_query(influx):
-    older, newer = NOW - timedelta(seconds=30), NOW - timedelta(seconds=5)
+def test_latest_answers_every_series_of_every_site_in_one_query(influx, now):
+    older, newer = now - timedelta(seconds=30), now - timedelta(seconds=5)
     influx.write(
         [
             Point("rack", {"site": site, "asset": rack}, {"power_kw": kw}, t)
@@ -75,22 +74,25 @@ def test_latest_answers_every_series_of_every_site_in_one_query(influx):
     assert {r.time for r in readings} == {newer}
 
 
-def test_latest_leaves_out_series_older_than_the_lookback(influx):
+def test_latest_leaves_out_series_older_than_the_lookback(influx, now):
     influx.write(
         [
-            Point("weather", {"site": "pool"}, {"outdoor_temp_c": 4.0}, NOW - timedelta(hours=2)),
-            Point("weather", {"site": "school"}, {"outdoor_temp_c": 6.0}, NOW - timedelta(minutes=1)),
+            Point("weather", {"site": "pool"}, {"outdoor_temp_c": 4.0}, now - timedelta(hours=2)),
+            Point("weather", {"site": "school"}, {"outdoor_temp_c": 6.0}, now - timedelta(minutes=1)),
         ]
     )
     assert [r.tags["site"] for r in influx.latest(lookback="1h")] == ["school"]
+    # the hour counts back from heatops' now, never from InfluxDB's own clock
+    earlier = influx.latest(lookback="1h", now=now - timedelta(hours=2))
+    assert sorted(r.tags["site"] for r in earlier) == ["pool", "school"]
 
 
 @pytest.mark.parametrize("value", AWKWARD)
-def test_awkward_tag_values_are_written_and_read_back_intact(influx, value):
+def test_awkward_tag_values_are_written_and_read_back_intact(influx, value, now):
     influx.write(
         [
-            Point("consumer", {"site": value}, {"demand_kw": 42.0}, NOW),
-            Point("consumer", {"site": "other"}, {"demand_kw": 1.0}, NOW),
+            Point("consumer", {"site": value}, {"demand_kw": 42.0}, now),
+            Point("consumer", {"site": "other"}, {"demand_kw": 1.0}, now),
         ]
     )
     readings = influx.latest(lookback="1h", tags={"site": value})
@@ -100,15 +102,15 @@ def test_awkward_tag_values_are_written_and_read_back_intact(influx, value):
         measurement="consumer",
         fields=["demand_kw"],
         tags={"site": value},
-        start=NOW - timedelta(minutes=1),
-        end=NOW + timedelta(minutes=1),
+        start=now - timedelta(minutes=1),
+        end=now + timedelta(minutes=1),
         every="1m",
     )
     assert [v for s in series for _, v in s.values] == [42.0]
 
 
-def test_a_site_name_built_to_inject_cannot_widen_a_query(influx):
-    influx.write([Point("weather", {"site": "pool"}, {"outdoor_temp_c": 3.0}, NOW)])
+def test_a_site_name_built_to_inject_cannot_widen_a_query(influx, now):
+    influx.write([Point("weather", {"site": "pool"}, {"outdoor_temp_c": 3.0}, now)])
     for hostile in ["x' OR site =~ /.*/ --", "x'; DROP DATABASE heatops; --", "x\\' OR 1=1"]:
         assert influx.latest(lookback="1h", tags={"site": hostile}) == []
     assert influx.latest(lookback="1h", tags={"site": "pool"})[0].fields == {"outdoor_temp_c": 3.0}
@@ -125,8 +127,8 @@ def test_values_line_protocol_cannot_carry_are_refused_before_sending(influx):
         influx.latest(lookback="1 hour; DROP DATABASE x")
 
 
-def test_window_downsamples_inside_influxdb(influx):
-    start = NOW.replace(second=0) - timedelta(minutes=10)
+def test_window_downsamples_inside_influxdb(influx, now):
+    start = now.replace(second=0) - timedelta(minutes=10)
     # 10 minutes at 10 s: minute m holds values m*6 .. m*6+5
     influx.write(
         Point(
@@ -152,8 +154,8 @@ def test_window_downsamples_inside_influxdb(influx):
     assert series[0].values[0][0] == int(start.timestamp() * 1000)
 
 
-def test_integral_and_mean_are_computed_by_influxdb(influx):
-    start = NOW.replace(minute=0, second=0) - timedelta(hours=3)
+def test_integral_and_mean_are_computed_by_influxdb(influx, now):
+    start = now.replace(minute=0, second=0) - timedelta(hours=3)
     # 12 kW for two hours, sampled every 10 s, then nothing
     influx.write(
         Point(
