@@ -1,6 +1,6 @@
 """The live pages over HTTP, against the real InfluxDB."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -8,7 +8,6 @@ from django.urls import reverse
 from apps.telemetry.influx import Point
 
 pytestmark = pytest.mark.django_db
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.mark.parametrize(
@@ -30,19 +29,19 @@ def test_a_person_sees_only_their_sites(client, influx, pool_user):
         assert client.get(reverse(name, args=["no-such-site"])).status_code == 404
 
 
-def test_the_site_page_answers_the_four_questions_from_influxdb(client, influx, pool_user):
+def test_the_site_page_answers_the_four_questions_from_influxdb(client, influx, pool_user, now):
     influx.write(
         [
-            Point("facility", {"site": "pool"}, {"it_power_kw": 61.3}, NOW),
-            Point("heat_meter", {"site": "pool", "asset": "meter-1"}, {"power_kw": 57.2}, NOW),
+            Point("facility", {"site": "pool"}, {"it_power_kw": 61.3}, now),
+            Point("heat_meter", {"site": "pool", "asset": "meter-1"}, {"power_kw": 57.2}, now),
             Point(
                 "loop",
                 {"site": "pool", "loop": "primary"},
                 {"supply_temp_c": 50.0, "return_temp_c": 40.0, "delta_t_k": 10.0, "flow_m3h": 5.0},
-                NOW,
+                now,
             ),
             Point(
-                "consumer", {"site": "pool"}, {"demand_kw": 50.0, "delivered_kw": 49.0, "online": True}, NOW
+                "consumer", {"site": "pool"}, {"demand_kw": 50.0, "delivered_kw": 49.0, "online": True}, now
             ),
         ]
     )
@@ -55,8 +54,8 @@ def test_the_site_page_answers_the_four_questions_from_influxdb(client, influx, 
     assert "/static/vendor/plotly/plotly.min.js" in page and "cdn" not in page.lower()
 
 
-def test_history_is_downsampled_inside_influxdb_for_each_range(client, influx, pool_user):
-    start = NOW - timedelta(minutes=30)
+def test_history_is_downsampled_inside_influxdb_for_each_range(client, influx, pool_user, now):
+    start = now - timedelta(minutes=30)
     influx.write(
         Point("facility", {"site": "pool"}, {"it_power_kw": float(i % 6)}, start + timedelta(seconds=10 * i))
         for i in range(180)
@@ -67,7 +66,7 @@ def test_history_is_downsampled_inside_influxdb_for_each_range(client, influx, p
     assert sorted(set(body["series"]["it_kw"]["v"])) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     day = client.get(reverse("dashboard:site_history", args=["pool"]), {"range": "24h"}).json()
     assert day["every"] == "2m" and all(v == pytest.approx(2.5) for v in day["series"]["it_kw"]["v"][1:-1])
-    since = int((NOW - timedelta(minutes=5)).timestamp() * 1000)
+    since = int((now - timedelta(minutes=5)).timestamp() * 1000)
     missed = client.get(
         reverse("dashboard:site_history", args=["pool"]), {"range": "1h", "since": since}
     ).json()
@@ -76,12 +75,12 @@ def test_history_is_downsampled_inside_influxdb_for_each_range(client, influx, p
     assert bad.status_code == 400 and "range must be one of" in bad.json()["error"]
 
 
-def test_capacity_projection_states_its_assumptions(client, influx, pool_user):
+def test_capacity_projection_states_its_assumptions(client, influx, pool_user, now):
     influx.write(
-        Point("consumer", {"site": "pool"}, {"demand_kw": 40.0}, NOW - timedelta(hours=h))
+        Point("consumer", {"site": "pool"}, {"demand_kw": 40.0}, now - timedelta(hours=h))
         for h in range(1, 48)
     )
-    influx.write([Point("tank", {"site": "pool", "asset": "tank-1"}, {"soc_pct": 50.0}, NOW)])
+    influx.write([Point("tank", {"site": "pool", "asset": "tank-1"}, {"soc_pct": 50.0}, now)])
     client.force_login(pool_user)
     page = client.get(reverse("dashboard:site_capacity", args=["pool"])).content.decode()
     # 40 kW demand + 90 kW dry cooler + half of a 6000 l tank over 20 K (69.7 kWh / 24 h = 2.9 kW)

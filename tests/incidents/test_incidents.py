@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,7 +13,12 @@ from apps.incidents.library import seed_runbooks
 from apps.incidents.models import Incident, Runbook, RunbookVersion
 
 pytestmark = pytest.mark.django_db
-T0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def t0(now) -> datetime:
+    """When the first alarm fires: yesterday, so the review a day later is today."""
+    return now - timedelta(days=1)
 
 
 @pytest.fixture
@@ -42,45 +47,45 @@ def rules(demo_sites):
     }
 
 
-def test_a_pump_failure_and_a_compute_throttle_become_one_incident(rules, demo_sites):
-    pump = alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=T0)
+def test_a_pump_failure_and_a_compute_throttle_become_one_incident(rules, demo_sites, t0):
+    pump = alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=t0)
     assert Incident.objects.count() == 0  # one alarm alone is not an incident
-    throttle = alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=T0 + timedelta(minutes=4))
+    throttle = alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=t0 + timedelta(minutes=4))
     incident = Incident.objects.get()
     assert set(incident.alarms.all()) == {pump, throttle}
     assert incident.priority_class == PriorityClass.PLANT  # a critical thermal alarm: protect the plant
     assert "heat delivery at risk" in incident.impact and "compute degraded" in incident.impact
     assert {v.runbook.slug for v in incident.runbooks.all()} == {"pump-failure", "overheating"}
-    later = alarms.alarm_raise(rule=rules["meter"], value=0, detail="", now=T0 + timedelta(minutes=6))
+    later = alarms.alarm_raise(rule=rules["meter"], value=0, detail="", now=t0 + timedelta(minutes=6))
     assert later in incident.alarms.all()  # the site's open incident takes new alarms
 
 
-def test_alarms_far_apart_or_of_one_domain_do_not_group(rules):
-    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=T0)
-    alarms.alarm_raise(rule=rules["meter"], value=0, detail="", now=T0 + timedelta(minutes=1))  # same domain
-    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=T0 + timedelta(minutes=40))  # too late
+def test_alarms_far_apart_or_of_one_domain_do_not_group(rules, t0):
+    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=t0)
+    alarms.alarm_raise(rule=rules["meter"], value=0, detail="", now=t0 + timedelta(minutes=1))  # same domain
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=t0 + timedelta(minutes=40))  # too late
     assert Incident.objects.count() == 0
 
 
-def test_the_timeline_holds_every_event_in_order(rules, demo_sites, django_user_model):
+def test_the_timeline_holds_every_event_in_order(rules, demo_sites, django_user_model, t0):
     op = django_user_model.objects.create_user("op")
-    pump = alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=T0)
-    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=T0 + timedelta(minutes=2))
+    pump = alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=t0)
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=t0 + timedelta(minutes=2))
     incident = Incident.objects.get()
-    alarms.alarm_acknowledge(alarm=pump, user=op, note="pump tripped", now=T0 + timedelta(minutes=3))
+    alarms.alarm_acknowledge(alarm=pump, user=op, note="pump tripped", now=t0 + timedelta(minutes=3))
     version = incident.runbooks.get(runbook__slug="pump-failure")
     services.incident_step_done(
-        incident=incident, version=version, index=0, user=op, at=T0 + timedelta(minutes=4)
+        incident=incident, version=version, index=0, user=op, at=t0 + timedelta(minutes=4)
     )
     services.incident_note(
-        incident=incident, user=op, text="restarted the pump", at=T0 + timedelta(minutes=5)
+        incident=incident, user=op, text="restarted the pump", at=t0 + timedelta(minutes=5)
     )
     services.incident_set_state(
-        incident=incident, state=IncidentState.MITIGATED, user=op, at=T0 + timedelta(minutes=6)
+        incident=incident, state=IncidentState.MITIGATED, user=op, at=t0 + timedelta(minutes=6)
     )
-    alarms.alarm_resolve(alarm=pump, user=op, note="flow back", now=T0 + timedelta(minutes=7))
+    alarms.alarm_resolve(alarm=pump, user=op, note="flow back", now=t0 + timedelta(minutes=7))
     services.incident_set_state(
-        incident=incident, state=IncidentState.RESOLVED, user=op, at=T0 + timedelta(minutes=20)
+        incident=incident, state=IncidentState.RESOLVED, user=op, at=t0 + timedelta(minutes=20)
     )
 
     kinds = list(incident.timeline.values_list("kind", flat=True))
@@ -100,17 +105,17 @@ def test_the_timeline_holds_every_event_in_order(rules, demo_sites, django_user_
         incident=incident,
         user=op,
         cause="pump bearing seized",
-        actions=[("Replace the pump bearings", op, date(2026, 12, 1))],
-        at=T0 + timedelta(days=1),
+        actions=[("Replace the pump bearings", op, (t0 + timedelta(days=10)).date())],
+        at=t0 + timedelta(days=1),
     )
     incident.refresh_from_db()
     assert incident.state == IncidentState.REVIEWED
     assert services.incident_times(incident) == {"mtta_min": 3.0, "mttr_min": 20.0}
 
 
-def test_runbooks_are_versioned_and_an_incident_keeps_its_version(rules):
-    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=T0)
-    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=T0 + timedelta(minutes=1))
+def test_runbooks_are_versioned_and_an_incident_keeps_its_version(rules, t0):
+    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=t0)
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=t0 + timedelta(minutes=1))
     incident = Incident.objects.get()
     used = incident.runbooks.get(runbook__slug="pump-failure")
     runbook = used.runbook
@@ -125,10 +130,10 @@ def test_runbooks_are_versioned_and_an_incident_keeps_its_version(rules):
 
 
 def test_the_incident_page_shows_it_to_people_of_the_site_only(
-    client, rules, pool_user, demo_sites, django_user_model
+    client, rules, pool_user, demo_sites, django_user_model, t0
 ):
-    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=T0)
-    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=T0 + timedelta(minutes=1))
+    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=t0)
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=t0 + timedelta(minutes=1))
     incident = Incident.objects.get()
     url = reverse("incidents:incident_detail", args=[incident.pk])
     assert client.get(url).status_code == 302
@@ -153,8 +158,8 @@ def test_the_incident_page_shows_it_to_people_of_the_site_only(
     )
 
 
-def test_an_incident_is_opened_by_hand_from_the_alarm_list(client, rules, pool_user):
-    a = alarms.alarm_raise(rule=rules["meter"], value=0, detail="", now=T0)
+def test_an_incident_is_opened_by_hand_from_the_alarm_list(client, rules, pool_user, t0):
+    a = alarms.alarm_raise(rule=rules["meter"], value=0, detail="", now=t0)
     client.force_login(pool_user)
     r = client.post(reverse("alarms:alarm_bulk"), {"action": "incident", "ids": [a.pk]}, follow=True)
     incident = Incident.objects.get()

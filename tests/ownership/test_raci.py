@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -53,7 +53,7 @@ def test_exactly_one_accountable_per_area_is_enforced_and_nothing_half_saved(dem
 
 
 def test_a_notification_reaches_the_responsible_then_the_accountable(
-    demo_sites, crew, django_capture_on_commit_callbacks
+    demo_sites, crew, now, django_capture_on_commit_callbacks
 ):
     pool = demo_sites["pool"]
     team = Team.objects.create(name="DevOps on-call")
@@ -78,7 +78,7 @@ def test_a_notification_reaches_the_responsible_then_the_accountable(
         threshold=1,
         ack_timeout_min=10,
     )
-    t0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    t0 = now
     with django_capture_on_commit_callbacks(execute=True):
         alarm = alarm_services.alarm_raise(rule=rule, value=0.0, detail="", now=t0)
         alarm_services.alarm_escalate_due(now=t0 + timedelta(minutes=10))
