@@ -8,6 +8,7 @@ class RuleKind(models.TextChoices):
     STALE = "stale", "Stale or missing data"
     BAND = "band", "Outside a band while a condition holds"
     COMPOUND = "compound", "Several conditions together"
+    SYSTEM = "system", "Raised by heatops itself"
 
 
 class Severity(models.TextChoices):

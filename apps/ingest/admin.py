@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from .models import IngestToken
+from .models import IngestRefusal, IngestToken
 from .services import ingest_token_issue, ingest_token_revoke
 
 
@@ -40,3 +40,19 @@ class IngestTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             ingest_token_revoke(token=token)
         self.message_user(request, f"Revoked {queryset.count()} token(s); agents using them now get 401.")
+
+
+@admin.register(IngestRefusal)
+class IngestRefusalAdmin(admin.ModelAdmin):
+    """Read-only: what InfluxDB refused after heatops had accepted it."""
+
+    list_display = ("at", "site", "refused", "lines", "batch")
+    list_filter = ("site",)
+    search_fields = ("batch", "reason", "site__name")
+    readonly_fields = ("at", "site", "batch", "lines", "refused", "reason")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

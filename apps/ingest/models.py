@@ -37,3 +37,25 @@ class IngestToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class IngestRefusal(models.Model):
+    """A batch heatops accepted that InfluxDB then refused, in part or whole: data an agent
+    was told was stored. The batch file is kept under the spool's failed/ folder."""
+
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="ingest_refusals"
+    )
+    at = models.DateTimeField(db_index=True)
+    batch = models.CharField(max_length=200, help_text="The file under the spool's failed/ folder.")
+    lines = models.PositiveIntegerField(help_text="Lines in the batch.")
+    refused = models.PositiveIntegerField(help_text="Lines InfluxDB says it did not store.")
+    reason = models.TextField(help_text="What InfluxDB said.")
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "refused batch"
+        verbose_name_plural = "refused batches"
+
+    def __str__(self) -> str:
+        return f"{self.batch}: {self.refused} of {self.lines} lines refused"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,7 +14,16 @@ from django.utils import timezone
 from apps.sites.models import Site
 from apps.telemetry import schema
 from apps.telemetry.influx import Point, get_client
-from apps.telemetry.lineprotocol import PRECISION_NS, LineProtocolError, clean_batch_times, parse_line
+from apps.telemetry.lineprotocol import (
+    INFLUX_PRECISION,
+    MAX_TIME_NS,
+    MIN_TIME_NS,
+    PRECISION_NS,
+    LineProtocolError,
+    clean_batch_times,
+    parse_line,
+    split_lines,
+)
 from heatops.tokens import token_digest, token_new
 
 from .models import IngestToken
@@ -62,7 +72,6 @@ class IngestResult:
 
     lines: int = 0
     written: int = 0
-    fast: bool = False
     rejected: list[dict] = field(default_factory=list)
 
     @property
@@ -70,64 +79,110 @@ class IngestResult:
         return len(self.rejected)
 
 
-def _check_line(parsed, *, site_slug: str, now_ns: int, factor: int, max_future_ns: int) -> Point:
+_DURATION_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+RETENTION_MARGIN_NS = 86_400 * 10**9  # a day's slack for the spool to deliver in
+
+
+def retention_ns(text: str) -> int | None:
+    """The retention policy's duration (``INFLUX_RETENTION``, e.g. ``400d``) in ns; None
+    for an infinite one (``INF``, ``0s``)."""
+    match = re.fullmatch(r"([0-9]+)([smhdw])", text.strip())
+    if match is None:
+        return None
+    seconds = int(match[1]) * _DURATION_S[match[2]]
+    return seconds * 10**9 or None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The times InfluxDB will keep: not before ``earliest``, not after ``latest`` (ns)."""
+
+    earliest: int
+    latest: int
+
+    @classmethod
+    def at(cls, now_ns: int) -> TimeWindow:
+        earliest = EARLIEST_NS
+        keep = retention_ns(settings.INFLUX.get("RETENTION", ""))
+        if keep is not None:
+            earliest = max(earliest, now_ns - keep + RETENTION_MARGIN_NS)
+        return cls(earliest, now_ns + int(settings.HEATOPS_INGEST_MAX_FUTURE_S * 1e9))
+
+    def check(self, time_ns: int) -> None:
+        if not MIN_TIME_NS <= time_ns <= MAX_TIME_NS:
+            raise schema.SchemaError(
+                "the timestamp is outside InfluxDB's range (years 1677 to 2262): check the precision"
+            )
+        if time_ns > self.latest:
+            raise schema.SchemaError(
+                "the timestamp is in the future: check the agent's clock and the precision"
+            )
+        if time_ns < EARLIEST_NS:
+            raise schema.SchemaError("the timestamp is before the year 2000: check the precision parameter")
+        if time_ns < self.earliest:
+            raise schema.SchemaError(
+                "the timestamp is older than InfluxDB keeps data "
+                f"(retention {settings.INFLUX.get('RETENTION')}, less a day): it would be dropped"
+            )
+
+
+def _check_line(parsed, *, site_slug: str, now_ns: int, factor: int, window: TimeWindow) -> Point:
     schema.validate(parsed.measurement, parsed.tags, parsed.fields)
     if parsed.tags["site"] != site_slug:
         raise schema.SchemaError(
             f"the line is for site {parsed.tags['site']!r}; this token belongs to site {site_slug!r}"
         )
     time_ns = now_ns if parsed.timestamp is None else parsed.timestamp * factor
-    if time_ns > now_ns + max_future_ns:
-        raise schema.SchemaError("the timestamp is in the future: check the agent's clock and the precision")
-    if time_ns < EARLIEST_NS:
-        raise schema.SchemaError("the timestamp is before the year 2000: check the precision parameter")
+    window.check(time_ns)
     return Point(parsed.measurement, parsed.tags, parsed.fields, time_ns)
 
 
-def _deliver(payload: bytes, precision: str) -> None:
+def _deliver(payload: bytes, precision: str, site: Site) -> None:
     """Keep the batch durably in the spool (raises SpoolFull when it cannot take more),
     then have it delivered to InfluxDB: by the background writer, or here and now when
     HEATOPS_INGEST_WRITE_BEHIND is off (the tests)."""
     spool = get_spool()
-    spool.put(payload, precision=precision)
+    spool.put(payload, precision=INFLUX_PRECISION[precision], site=site.slug)
     if settings.HEATOPS_INGEST_WRITE_BEHIND:
         writer.wake()
     else:
         spool.drain(get_client())
 
 
-def ingest_batch(*, site: Site, body: bytes, precision: str = "ns") -> IngestResult:
+def ingest_batch(
+    *, site: Site, body: bytes, precision: str = "ns", now_ns: int | None = None
+) -> IngestResult:
     """Check every line of a batch; accept the good ones (durably, see spool.py) for
     InfluxDB; report the bad ones by line number with the reason.
 
+    A line is accepted only if InfluxDB 1.x will store it (lineprotocol.py gives
+    InfluxDB's own verdict; the schema, the token's site and the times InfluxDB keeps are
+    checked on top), so a 204 never stands for a line InfluxDB then refuses.
     Valid lines of a partly bad batch ARE written: one bad reading must not cost the rest.
     Lines without a timestamp are stamped with the time they arrived, so a batch
     delivered later from the spool keeps its true time.
 
     A batch whose every line is plainly valid (the usual Telegraf batch) is vouched for
-    by one regex match and forwarded as it came; any other batch is parsed line by line.
+    by one regex match and forwarded as it came, CRLF turned into LF and the precision
+    named as InfluxDB 1.x knows it; any other batch is parsed line by line and forwarded
+    in heatops' normal form (floats, nanoseconds).
     """
     factor = PRECISION_NS[precision]
-    now_ns = time.time_ns()
-    max_future_ns = int(settings.HEATOPS_INGEST_MAX_FUTURE_S * 1e9)
-    times = clean_batch_times(body, site.slug)
-    if times and min(times) * factor >= EARLIEST_NS and max(times) * factor <= now_ns + max_future_ns:
-        result = IngestResult(lines=len(times), written=len(times), fast=True)
-        _deliver(body, precision)
-        return result
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    window = TimeWindow.at(now_ns)
+    plain = body.replace(b"\r\n", b"\n") if b"\r" in body else body
+    times = clean_batch_times(plain, site.slug)
+    if times and min(times) * factor >= window.earliest and max(times) * factor <= window.latest:
+        _deliver(plain, precision, site)
+        return IngestResult(lines=len(times), written=len(times))
 
     result = IngestResult()
     out: list[str] = []
-    for number, line in enumerate(body.decode("utf-8").split("\n"), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+    for number, line in split_lines(body.decode("utf-8")):
         result.lines += 1
         try:
             parsed = parse_line(line)
-            point = _check_line(
-                parsed, site_slug=site.slug, now_ns=now_ns, factor=factor, max_future_ns=max_future_ns
-            )
+            point = _check_line(parsed, site_slug=site.slug, now_ns=now_ns, factor=factor, window=window)
             out.append(point.to_line())
         except (LineProtocolError, schema.SchemaError, ValueError) as exc:
             if len(result.rejected) < MAX_REPORTED_REJECTIONS:
@@ -135,6 +190,6 @@ def ingest_batch(*, site: Site, body: bytes, precision: str = "ns") -> IngestRes
             else:
                 result.rejected.append({"line": number})
     if out:
-        _deliver("\n".join(out).encode(), "ns")
+        _deliver("\n".join(out).encode(), "ns", site)
         result.written = len(out)
     return result

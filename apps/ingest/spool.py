@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -25,6 +26,9 @@ from pathlib import Path
 from django.conf import settings
 
 from apps.telemetry.influx import InfluxClient, InfluxUnavailable, InfluxWriteError
+from apps.telemetry.lineprotocol import INFLUX_PRECISION
+
+from .refusals import ingest_refusal_record
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +60,9 @@ class Spool:
     def pending(self) -> int:
         return len(self._files())
 
-    def put(self, payload: bytes, *, precision: str = "ns") -> Path:
+    def put(self, payload: bytes, *, precision: str = "n", site: str = "") -> Path:
+        """Keep one batch, named so that it is delivered in order with its precision (as
+        InfluxDB 1.x names it) and attributed to its site if InfluxDB refuses it."""
         self.directory.mkdir(parents=True, exist_ok=True)
         if self.size() + len(payload) > self.max_bytes:
             raise SpoolFull(
@@ -69,7 +75,7 @@ class Spool:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        final = self.directory / f"{name}.{precision}.lp"  # the batch's timestamp precision
+        final = self.directory / f"{name}{'.' + site if site else ''}.{precision}.lp"
         os.replace(tmp, final)
         dir_fd = os.open(self.directory, os.O_RDONLY)
         try:
@@ -92,25 +98,46 @@ class Spool:
                 return 0
             while files := self._files():
                 for path in files:
+                    site, precision = _batch_labels(path)
                     try:
-                        client.write_lines(path.read_bytes(), precision=path.stem.rpartition(".")[2] or "ns")
+                        client.write_lines(path.read_bytes(), precision=precision)
                     except InfluxUnavailable:
                         return delivered
                     except InfluxWriteError as exc:
-                        # InfluxDB refuses this batch for good (say a field type conflict):
-                        # keep it aside for a person rather than block the queue forever.
-                        self.failed.mkdir(exist_ok=True)
-                        os.replace(path, self.failed / path.name)
-                        log.error(
-                            "spooled batch %s refused by InfluxDB, moved to %s: %s",
-                            path.name,
-                            self.failed,
-                            exc,
-                        )
+                        self._refused(path, site, exc)
                         continue
                     path.unlink()
                     delivered += 1
         return delivered
+
+    def _refused(self, path: Path, site: str, exc: InfluxWriteError) -> None:
+        """InfluxDB refused (part of) a batch heatops had accepted, for good: keep the
+        batch aside for a person rather than block the queue, and say so where people
+        look (an alarm on the site and the ingest status page), not only in the log."""
+        self.failed.mkdir(exist_ok=True)
+        os.replace(path, self.failed / path.name)
+        lines = path_lines(self.failed / path.name)
+        refused = refused_line_count(str(exc), lines)
+        log.error("spooled batch %s refused by InfluxDB, moved to %s: %s", path.name, self.failed, exc)
+        ingest_refusal_record(site_slug=site, batch=path.name, lines=lines, refused=refused, reason=str(exc))
+
+
+def _batch_labels(path: Path) -> tuple[str, str]:
+    """(site slug or "", InfluxDB precision) from a spooled file's name."""
+    parts = path.stem.split(".")
+    precision = INFLUX_PRECISION.get(parts[-1], "n") if len(parts) > 1 else "n"
+    return (parts[1] if len(parts) > 2 else ""), precision
+
+
+def path_lines(path: Path) -> int:
+    return sum(1 for line in path.read_bytes().split(b"\n") if line.strip())
+
+
+def refused_line_count(error: str, lines: int) -> int:
+    """How many lines of a batch InfluxDB says it did not store: its "unable to parse"
+    lines plus the points it reports as "dropped"; all of them if it says neither."""
+    count = error.count("unable to parse") + sum(int(n) for n in re.findall(r"dropped=([0-9]+)", error))
+    return min(count, lines) if count else lines
 
 
 class SpoolWriter:

@@ -22,6 +22,8 @@ from apps.telemetry.lineprotocol import PRECISION_NS
 from .services import ingest_batch, ingest_token_authenticate
 from .spool import SpoolFull
 
+INFLUX_API_VERSION = "1.8.10"  # the InfluxDB v1 write API the endpoint serves
+
 
 def _error(status: int, message: str, **extra) -> JsonResponse:
     response = JsonResponse({"error": message, **extra}, status=status)
@@ -31,25 +33,31 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
 
 
 def _raw_token(request: HttpRequest) -> str:
+    """The token from ``Authorization: Token|Bearer <token>`` or basic auth's password.
+    Anything malformed gives "" (answered 401). Tokens in the URL are not taken: web
+    servers log URLs."""
     header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+    scheme, _, value = header.strip().partition(" ")
     scheme = scheme.lower()
     if scheme in {"token", "bearer"}:
         return value.strip()
     if scheme == "basic":
         try:
-            _user, _, password = base64.b64decode(value.strip()).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
             return ""
-        return password
-    return request.GET.get("p", "")
+        return decoded.partition(":")[2]
+    return ""
 
 
 def _authorise(request: HttpRequest, site_slug: str):
     """The token if it may write to ``site_slug``, else an error response."""
     raw = _raw_token(request)
     if not raw:
-        return None, _error(401, "no token: send 'Authorization: Token <token>' or the token as the password")
+        return None, _error(
+            401,
+            "no usable token: send 'Authorization: Token <token>', or basic auth with the token as the password",
+        )
     token = ingest_token_authenticate(raw=raw)
     if token is None:
         return None, _error(401, "the token is unknown or revoked")
@@ -135,4 +143,9 @@ def query(request: HttpRequest, site_slug: str) -> HttpResponse:
 
 
 async def ping(request: HttpRequest, site_slug: str) -> HttpResponse:
-    return HttpResponse(status=204)
+    """InfluxDB's /ping, which Telegraf and the InfluxDB clients call before writing; they
+    read the version header (the v1 API heatops speaks)."""
+    response = HttpResponse(status=204)
+    response["X-Influxdb-Version"] = INFLUX_API_VERSION
+    response["X-Influxdb-Build"] = "heatops"
+    return response

@@ -19,7 +19,12 @@ from apps.telemetry.influx import get_client
 from heatops.devservices import InfluxServer, free_port
 
 pytestmark = pytest.mark.django_db
-NOW_S = int(time.time()) - 60
+
+
+@pytest.fixture
+def now_s() -> int:
+    """A minute ago, in seconds: read when the test starts, never at import."""
+    return int(time.time()) - 60
 
 
 @pytest.fixture
@@ -52,11 +57,11 @@ def values(influx, measurement, site="pool"):
     )
 
 
-def test_a_good_batch_is_written_and_answered_204(client, influx, token):
+def test_a_good_batch_is_written_and_answered_204(now_s, client, influx, token):
     body = "\n".join(
         [
-            f"rack,site=pool,asset=rack-a power_kw=21.5,inlet_temp_c=38i {NOW_S}",
-            f"rack,site=pool,asset=rack-b power_kw=19.25 {NOW_S}",
+            f"rack,site=pool,asset=rack-a power_kw=21.5,inlet_temp_c=38i {now_s}",
+            f"rack,site=pool,asset=rack-b power_kw=19.25 {now_s}",
             "consumer,site=pool demand_kw=40,online=true",  # no timestamp: stamped on arrival
         ]
     )
@@ -71,7 +76,7 @@ def test_a_good_batch_is_written_and_answered_204(client, influx, token):
     assert abs((datetime.now(UTC) - consumer.time).total_seconds()) < 60
 
 
-def test_telegraf_style_basic_auth_gzip_and_create_database_work(client, influx, token):
+def test_telegraf_style_basic_auth_gzip_and_create_database_work(now_s, client, influx, token):
     basic = "Basic " + base64.b64encode(f"telegraf:{token}".encode()).decode()
     # Telegraf's InfluxDB output sends CREATE DATABASE at start-up
     created = client.post(
@@ -82,7 +87,7 @@ def test_telegraf_style_basic_auth_gzip_and_create_database_work(client, influx,
     assert created.json() == {"results": [{"statement_id": 0}]}
     assert post(client, "pool", "", headers={"Authorization": basic}, path="query").status_code == 400
 
-    ms = NOW_S * 1000
+    ms = now_s * 1000
     response = post(
         client,
         "pool",
@@ -96,17 +101,17 @@ def test_telegraf_style_basic_auth_gzip_and_create_database_work(client, influx,
     assert (reading.fields, reading.time_ms) == ({"outdoor_temp_c": 7.5}, ms)
 
 
-def test_a_partly_bad_batch_writes_the_good_lines_and_names_each_bad_one(client, influx, token):
+def test_a_partly_bad_batch_writes_the_good_lines_and_names_each_bad_one(now_s, client, influx, token):
     body = "\n".join(
         [
-            f"rack,site=pool,asset=rack-a power_kw=20 {NOW_S}",  # 1 good
+            f"rack,site=pool,asset=rack-a power_kw=20 {now_s}",  # 1 good
             "rack,site=pool,asset=rack-b power_kw",  # 2 malformed
-            f"racks,site=pool,asset=rack-b power_kw=3 {NOW_S}",  # 3 unknown measurement
-            f"rack,site=school,asset=rack-a power_kw=9 {NOW_S}",  # 4 another site's tag
+            f"racks,site=pool,asset=rack-b power_kw=3 {now_s}",  # 3 unknown measurement
+            f"rack,site=school,asset=rack-a power_kw=9 {now_s}",  # 4 another site's tag
             "",  # 5 blank, skipped
-            f"rack,site=pool,asset=rack-b watts=3 {NOW_S}",  # 6 unknown field
-            f"rack,site=pool,asset=rack-b power_kw=3 {NOW_S + 86400}",  # 7 future
-            f"consumer,site=pool demand_kw=33 {NOW_S}",  # 8 good
+            f"rack,site=pool,asset=rack-b watts=3 {now_s}",  # 6 unknown field
+            f"rack,site=pool,asset=rack-b power_kw=3 {now_s + 86400}",  # 7 future
+            f"consumer,site=pool demand_kw=33 {now_s}",  # 8 good
         ]
     )
     response = post(client, "pool", body, token)
@@ -127,9 +132,9 @@ def test_a_partly_bad_batch_writes_the_good_lines_and_names_each_bad_one(client,
     assert values(influx, "rack", site="school") == []
 
 
-def test_an_oversize_batch_is_refused_with_413_and_nothing_written(client, influx, token, settings):
+def test_an_oversize_batch_is_refused_with_413_and_nothing_written(now_s, client, influx, token, settings):
     settings.HEATOPS_INGEST_MAX_BYTES = 1000
-    body = "\n".join(f"rack,site=pool,asset=rack-a power_kw={i} {NOW_S - i}" for i in range(100))
+    body = "\n".join(f"rack,site=pool,asset=rack-a power_kw={i} {now_s - i}" for i in range(100))
     response = post(client, "pool", body, token)
     assert response.status_code == 413 and "limit is 1000" in response.json()["error"]
     zipped = post(client, "pool", body, token, gzip_body=True)  # small on the wire, big unzipped
@@ -137,8 +142,10 @@ def test_an_oversize_batch_is_refused_with_413_and_nothing_written(client, influ
     assert values(influx, "rack") == []
 
 
-def test_no_token_a_wrong_token_a_revoked_token_or_another_site_writes_nothing(client, influx, sites, token):
-    line = f"rack,site=pool,asset=rack-a power_kw=5 {NOW_S}"
+def test_no_token_a_wrong_token_a_revoked_token_or_another_site_writes_nothing(
+    now_s, client, influx, sites, token
+):
+    line = f"rack,site=pool,asset=rack-a power_kw=5 {now_s}"
     assert post(client, "pool", line).status_code == 401
     assert post(client, "pool", line, "hops_not-a-real-token").status_code == 401
     school_token = ingest_token_issue(site=sites["school"], name="school agent")[1]
@@ -151,7 +158,7 @@ def test_no_token_a_wrong_token_a_revoked_token_or_another_site_writes_nothing(c
     assert IngestToken.objects.filter(key_hash__contains=token).count() == 0  # only a hash is stored
 
 
-def test_accepted_data_survives_an_influxdb_restart(client, sites, token, settings, tmp_path):
+def test_accepted_data_survives_an_influxdb_restart(now_s, client, sites, token, settings, tmp_path):
     """InfluxDB goes down mid-ingest: the endpoint keeps answering 204, keeps the lines on
     disk, and they all land once InfluxDB is back."""
     server = InfluxServer(root=tmp_path / "influx", port=free_port(), fsync_delay="0s")
@@ -160,14 +167,14 @@ def test_accepted_data_survives_an_influxdb_restart(client, sites, token, settin
         settings.INFLUX = {**settings.INFLUX, "URL": server.url, "DB": "restart"}
         get_client().ensure_database()
         assert (
-            post(client, "pool", f"rack,site=pool,asset=rack-a power_kw=1 {NOW_S - 30}", token).status_code
+            post(client, "pool", f"rack,site=pool,asset=rack-a power_kw=1 {now_s - 30}", token).status_code
             == 204
         )
 
         server.stop()
         for i in range(3):
             response = post(
-                client, "pool", f"rack,site=pool,asset=rack-a power_kw={10 + i} {NOW_S - 20 + i}", token
+                client, "pool", f"rack,site=pool,asset=rack-a power_kw={10 + i} {now_s - 20 + i}", token
             )
             assert response.status_code == 204
         spool = get_spool()
@@ -183,18 +190,18 @@ def test_accepted_data_survives_an_influxdb_restart(client, sites, token, settin
         server.stop()
 
 
-def test_a_full_spool_refuses_with_503_so_the_agent_retries(client, sites, token, settings):
+def test_a_full_spool_refuses_with_503_so_the_agent_retries(now_s, client, sites, token, settings):
     settings.INFLUX = {**settings.INFLUX, "URL": f"http://127.0.0.1:{free_port()}"}
     settings.HEATOPS_SPOOL_MAX_BYTES = 100
-    response = post(client, "pool", f"rack,site=pool,asset=rack-a power_kw=1 {NOW_S}", token)
+    response = post(client, "pool", f"rack,site=pool,asset=rack-a power_kw=1 {now_s}", token)
     assert response.status_code == 204
-    response = post(client, "pool", f"rack,site=pool,asset=rack-a power_kw=2 {NOW_S}\n" * 3, token)
+    response = post(client, "pool", f"rack,site=pool,asset=rack-a power_kw=2 {now_s}\n" * 3, token)
     assert response.status_code == 503 and response["Retry-After"] == "30"
     assert "nothing from this batch was kept" in response.json()["error"]
     assert get_spool().pending() == 1
 
 
-def test_tokens_are_issued_and_revoked_in_the_admin(admin_client, client, influx, sites):
+def test_tokens_are_issued_and_revoked_in_the_admin(now_s, admin_client, client, influx, sites):
     response = admin_client.post(
         reverse("admin:ingest_ingesttoken_add"),
         {"site": sites["pool"].pk, "name": "BMS gateway"},
@@ -203,22 +210,24 @@ def test_tokens_are_issued_and_revoked_in_the_admin(admin_client, client, influx
     page = response.content.decode()
     raw = page.split("Token for Northgate Leisure Pool: ")[1].split(" ")[0]
     assert raw.startswith("hops_")
-    assert post(client, "pool", f"weather,site=pool outdoor_temp_c=3 {NOW_S}", raw).status_code == 204
+    assert post(client, "pool", f"weather,site=pool outdoor_temp_c=3 {now_s}", raw).status_code == 204
 
     row = IngestToken.objects.get(name="BMS gateway")
     admin_client.post(
         reverse("admin:ingest_ingesttoken_changelist"), {"action": "revoke", "_selected_action": [row.pk]}
     )
-    assert post(client, "pool", f"weather,site=pool outdoor_temp_c=4 {NOW_S}", raw).status_code == 401
+    assert post(client, "pool", f"weather,site=pool outdoor_temp_c=4 {now_s}", raw).status_code == 401
     listing = admin_client.get(reverse("admin:ingest_ingesttoken_changelist")).content.decode()
     assert "revoked" in listing and raw not in listing
 
 
-def test_with_write_behind_the_background_writer_delivers_what_was_answered(client, influx, token, settings):
+def test_with_write_behind_the_background_writer_delivers_what_was_answered(
+    now_s, client, influx, token, settings
+):
     """In production the answer comes once the batch is on disk; the web process's writer
     thread then delivers it. Wait (without a timing assertion) for it to land."""
     settings.HEATOPS_INGEST_WRITE_BEHIND = True
-    lines = "\n".join(f"rack,asset=rack-a,site=pool power_kw={i}.5 {NOW_S - 100 + i}" for i in range(50))
+    lines = "\n".join(f"rack,asset=rack-a,site=pool power_kw={i}.5 {now_s - 100 + i}" for i in range(50))
     assert post(client, "pool", lines, token).status_code == 204
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -226,7 +235,7 @@ def test_with_write_behind_the_background_writer_delivers_what_was_answered(clie
             measurement="rack",
             fields=["power_kw"],
             function="count",
-            start=datetime.fromtimestamp(NOW_S - 200, UTC),
+            start=datetime.fromtimestamp(now_s - 200, UTC),
             end=datetime.now(UTC),
         )
         if series and series[0].values[0][1] == 50:
