@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.ingest.urls import root_urlpatterns as influx_v1_paths
+
 admin.site.site_header = "heatops administration"
 admin.site.site_title = "heatops"
 admin.site.index_title = "Sites, assets and configuration"
@@ -8,6 +10,7 @@ admin.site.index_title = "Sites, assets and configuration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("ingest/", include("apps.ingest.urls")),
+    path("", include((influx_v1_paths, "ingest_v1"))),
     path("accounts/", include("apps.accounts.urls")),
     path("", include("apps.alarms.urls")),
     path("", include("apps.ownership.urls")),

@@ -9,3 +9,10 @@ urlpatterns = [
     path("<slug:site_slug>/query", views.query, name="query"),
     path("<slug:site_slug>/ping", views.ping, name="ping"),
 ]
+
+# InfluxDB's own paths, for clients that cannot take a prefix: the site is the token's.
+root_urlpatterns = [
+    path("write", views.write, name="write"),
+    path("query", views.query, name="query"),
+    path("ping", views.ping, name="ping"),
+]

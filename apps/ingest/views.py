@@ -2,7 +2,9 @@
 
 Telegraf's [[outputs.influxdb]] reaches it unchanged with
 ``urls = ["http://<heatops>/ingest/<site>"]`` and the token as password (or an
-``Authorization: Token ...`` header). See docs/ingest.md for every answer it gives.
+``Authorization: Token ...`` header). Clients that cannot take a path prefix (the
+``influx`` CLI, some gateways) use the same views at the root, ``/write``, ``/ping`` and
+``/query``, the site being the token's. See docs/ingest.md for every answer it gives.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ def _raw_token(request: HttpRequest) -> str:
     return ""
 
 
-def _authorise(request: HttpRequest, site_slug: str):
-    """The token if it may write to ``site_slug``, else an error response."""
+def _authorise(request: HttpRequest, site_slug: str | None):
+    """The token if it may write to ``site_slug`` (None: the token's own site, for the
+    root paths), else an error response."""
     raw = _raw_token(request)
     if not raw:
         return None, _error(
@@ -61,8 +64,10 @@ def _authorise(request: HttpRequest, site_slug: str):
     token = ingest_token_authenticate(raw=raw)
     if token is None:
         return None, _error(401, "the token is unknown or revoked")
-    if token.site.slug != site_slug:
+    if site_slug is not None and token.site.slug != site_slug:
         return None, _error(403, f"this token may not write to site '{site_slug}'")
+    if not token.site.is_active:
+        return None, _error(403, f"site '{token.site.slug}' is deactivated: it takes no telemetry")
     return token, None
 
 
@@ -74,7 +79,7 @@ def _body(request: HttpRequest) -> tuple[bytes | None, JsonResponse | None]:
         declared = 0
     if declared > limit:
         return None, _error(413, f"the body is {declared} bytes; the limit is {limit}: send smaller batches")
-    raw = request.body
+    raw = request.read(limit + 1)  # not request.body: Django's smaller form limit is not ours
     if len(raw) > limit:
         return None, _error(413, f"the body is over the limit of {limit} bytes: send smaller batches")
     encoding = request.headers.get("Content-Encoding", "identity").lower()
@@ -97,7 +102,7 @@ def _body(request: HttpRequest) -> tuple[bytes | None, JsonResponse | None]:
 
 @csrf_exempt
 @require_POST
-def write(request: HttpRequest, site_slug: str) -> HttpResponse:
+def write(request: HttpRequest, site_slug: str | None = None) -> HttpResponse:
     token, denied = _authorise(request, site_slug)
     if denied:
         return denied
@@ -130,7 +135,7 @@ def write(request: HttpRequest, site_slug: str) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def query(request: HttpRequest, site_slug: str) -> HttpResponse:
+def query(request: HttpRequest, site_slug: str | None = None) -> HttpResponse:
     """Answers the CREATE DATABASE that Telegraf's InfluxDB output sends at start-up;
     heatops keeps its own database, so there is nothing to do. Reads are not offered."""
     token, denied = _authorise(request, site_slug)
@@ -142,7 +147,7 @@ def query(request: HttpRequest, site_slug: str) -> HttpResponse:
     return _error(400, "the ingest endpoint only accepts writes; queries are not served here")
 
 
-async def ping(request: HttpRequest, site_slug: str) -> HttpResponse:
+async def ping(request: HttpRequest, site_slug: str | None = None) -> HttpResponse:
     """InfluxDB's /ping, which Telegraf and the InfluxDB clients call before writing; they
     read the version header (the v1 API heatops speaks)."""
     response = HttpResponse(status=204)

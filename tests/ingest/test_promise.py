@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import gzip
+import shutil
+import subprocess
 import time
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -241,3 +244,72 @@ def test_a_batch_influxdb_refuses_after_acceptance_is_kept_counted_and_raised_on
     listing = admin_client.get(reverse("admin:ingest_ingestrefusal_changelist")).content.decode()
     assert "2 refused batches" in listing
 
+
+def test_clients_without_a_path_prefix_write_at_the_root_for_their_tokens_site(client, influx, token, now_s):
+    response = client.post(
+        "/write?db=x&precision=s",
+        data=f"weather,site=pool outdoor_temp_c=2.5 {now_s}",
+        content_type="text/plain",
+        headers={"Authorization": f"Token {token}"},
+    )
+    assert response.status_code == 204
+    assert influx.latest(lookback="1h", measurements=["weather"])[0].fields == {"outdoor_temp_c": 2.5}
+    assert (
+        client.post(
+            "/write", data="weather,site=pool outdoor_temp_c=1", content_type="text/plain"
+        ).status_code
+        == 401
+    )
+    assert client.get("/ping")["X-Influxdb-Version"].startswith("1.")
+
+
+def test_the_influx_cli_writes_through_the_root_paths(live_server, influx, token, now_s):
+    """The InfluxDB 1.x shell (Debian's influxdb-client) cannot take a path prefix."""
+    binary = shutil.which("influx")
+    assert binary, "deploy/bootstrap --dev installs influxdb-client"
+    port = urlsplit(live_server.url).port
+    done = subprocess.run(
+        [
+            binary,
+            "-host",
+            "127.0.0.1",
+            "-port",
+            str(port),
+            "-username",
+            "agent",
+            "-password",
+            token,
+            "-database",
+            "telegraf",
+            "-precision",
+            "s",
+            "-execute",
+            f"INSERT weather,site=pool outdoor_temp_c=6.5 {now_s}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    reading = influx.latest(lookback="1h", measurements=["weather"])[0]
+    assert (reading.fields, reading.time_ms) == ({"outdoor_temp_c": 6.5}, now_s * 1000)
+
+
+def test_a_deactivated_site_takes_no_telemetry(client, influx, sites, token, now_s):
+    sites["pool"].is_active = False
+    sites["pool"].save()
+    response = post(client, f"weather,site=pool outdoor_temp_c=1 {now_s}", token)
+    assert response.status_code == 403 and "deactivated" in response.json()["error"]
+    assert influx.latest(lookback="1h", measurements=["weather"]) == []
+
+
+def test_a_batch_under_the_ingest_limit_is_taken_even_above_djangos_form_limit(
+    client, influx, token, now_s, settings
+):
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE < 4 * 1024 * 1024 < settings.HEATOPS_INGEST_MAX_BYTES
+    lines = [f"rack,asset=a{i % 50},site=pool power_kw={i % 97}.25 {now_s - i // 50}" for i in range(100_000)]
+    body = "\n".join(lines)
+    assert len(body) > 4 * 1024 * 1024
+    assert post(client, body, token).status_code == 204
+    count = influx.select("SELECT count(power_kw) FROM rack")[0].values[0][1]
+    assert count == 100_000
