@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.accounts.throttle import ThrottledAdminAuthenticationForm
 from apps.ingest.urls import root_urlpatterns as influx_v1_paths
 
 admin.site.site_header = "heatops administration"
 admin.site.site_title = "heatops"
 admin.site.index_title = "Sites, assets and configuration"
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),

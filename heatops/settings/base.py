@@ -188,6 +188,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Alarm notifications and escalations have their own queue: a slow report never delays a page.
 CELERY_TASK_ROUTES = {"alarms.*": {"queue": "alarms"}}
 HEATOPS_BASE_URL = env("HEATOPS_BASE_URL", "http://127.0.0.1:8000")
+# Log-in throttling (apps/accounts/throttle.py): failures allowed per account and per
+# address within the lockout time, then refused for that long.
+HEATOPS_LOGIN_MAX_FAILURES = int(env("HEATOPS_LOGIN_MAX_FAILURES", "5"))
+HEATOPS_LOGIN_MAX_FAILURES_PER_ADDRESS = int(env("HEATOPS_LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
+HEATOPS_LOGIN_LOCKOUT_S = int(env("HEATOPS_LOGIN_LOCKOUT_S", "900"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "heatops <heatops@localhost>")
 
 LOGGING = {
