@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from apps.sites.models import Site
 from apps.telemetry import schema
-from apps.telemetry.influx import Point, get_client
+from apps.telemetry.influx import Point, duration_delta, get_client
 from apps.telemetry.lineprotocol import (
     INFLUX_PRECISION,
     MAX_TIME_NS,
@@ -79,18 +78,17 @@ class IngestResult:
         return len(self.rejected)
 
 
-_DURATION_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 RETENTION_MARGIN_NS = 86_400 * 10**9  # a day's slack for the spool to deliver in
 
 
 def retention_ns(text: str) -> int | None:
     """The retention policy's duration (``INFLUX_RETENTION``, e.g. ``400d``) in ns; None
     for an infinite one (``INF``, ``0s``)."""
-    match = re.fullmatch(r"([0-9]+)([smhdw])", text.strip())
-    if match is None:
-        return None
-    seconds = int(match[1]) * _DURATION_S[match[2]]
-    return seconds * 10**9 or None
+    try:
+        keep = duration_delta(text.strip())
+    except ValueError:
+        return None  # INF, or 0s (which InfluxDB also reads as infinite)
+    return (keep.days * 86_400 + keep.seconds) * 10**9 + keep.microseconds * 1000
 
 
 @dataclass(frozen=True, slots=True)
