@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from apps.accounts.throttle import ThrottledAdminAuthenticationForm
 from apps.ingest.urls import root_urlpatterns as influx_v1_paths
@@ -10,6 +12,7 @@ admin.site.index_title = "Sites, assets and configuration"
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("ingest/", include("apps.ingest.urls")),
     path("", include((influx_v1_paths, "ingest_v1"))),
