@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db.models import Q
 
 from apps.alarms.choices import Domain, EventKind, Severity
@@ -16,7 +17,7 @@ from apps.telemetry.influx import InfluxClient, get_client
 from .compute import Job, collect
 from .figures import daily, figures, sla_heatmap
 from .models import ReportSnapshot
-from .periods import Period, month_period, previous_month
+from .periods import Period, last_month, local_today, month_period, previous_month
 
 # what a person's hand on an alarm looks like in its history
 MANUAL_EVENTS = [EventKind.ACKNOWLEDGED, EventKind.RESOLVED, EventKind.SHELVED]
@@ -211,5 +212,10 @@ def ranking(rows: Sequence[dict], key: str) -> list[dict]:
     return [{"rank": i, **r} for i, r in enumerate(known, start=1)] + [{"rank": None, **r} for r in unknown]
 
 
-def default_month(today: date) -> tuple[int, int]:
-    return previous_month(today.year, today.month)
+def default_month(*, sites: Sequence[Site], now: datetime | None = None) -> tuple[int, int]:
+    """The portfolio's default: last month by the local clock of the sites shown (of the
+    site whose clock is furthest behind, so it is over at every one of them), or by the
+    project's time zone without sites. ``now`` defaults to the wall clock."""
+    now = now or datetime.now(UTC)
+    zones = {s.timezone for s in sites} or {settings.TIME_ZONE}
+    return last_month(min(local_today(tz, now) for tz in zones))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from apps.sites.models import Site
 from . import conf, presentation
 from .choices import PublishState
 from .models import ReportDelivery, ReportRecipient, ReportSnapshot
-from .periods import Period
+from .periods import Period, last_month, local_today, month_period
 from .selectors import SiteReport, site_report
 
 logger = logging.getLogger(__name__)
@@ -181,6 +182,30 @@ def report_snapshot_publish(
         )
         transaction.on_commit(lambda: _email_later(snapshot.pk))
     return snapshot
+
+
+def report_publish_due(*, now: datetime | None = None) -> list[tuple[Site, str]]:
+    """Every active site whose last month, by its own local clock at ``now`` (default: the
+    wall clock), has no published report yet: enqueue its publication. Once a site's clock
+    has passed local midnight on the 1st, last month is complete; a later run finds it
+    published and does nothing. Returns the (site, "YYYY-MM") pairs enqueued."""
+    from .tasks import report_publish_month_task
+
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    due = []
+    for site in Site.objects.filter(is_active=True).order_by("pk"):
+        year, month = last_month(local_today(site.timezone, now))
+        period = month_period(site.timezone, year, month)
+        if ReportSnapshot.objects.filter(
+            site=site, period_start=period.start, period_end=period.end
+        ).exists():
+            continue
+        label = f"{year:04d}-{month:02d}"
+        report_publish_month_task.delay(site.pk, label)
+        due.append((site, label))
+    return due
 
 
 def _email_later(snapshot_id: int) -> None:

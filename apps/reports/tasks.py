@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import UTC, datetime
+from datetime import datetime
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -13,7 +13,7 @@ from apps.sites.models import Site
 
 from .choices import PublishState
 from .models import ReportSnapshot
-from .periods import last_month, local_today, month_period, parse_month
+from .periods import month_period, parse_month
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +40,13 @@ def report_publish_task(site_id: int, month: str, user_id: int | None = None, jo
 
 
 @shared_task(name="reports.publish_due", ignore_result=True)
-def report_publish_due_task() -> None:
-    """Hourly: every active site whose last month (in its own time zone) has no published
-    report yet gets one. Once the site's clock has passed local midnight on the 1st, last
-    month is complete; a later run finds it published and does nothing."""
-    now = datetime.now(UTC)
-    for site in Site.objects.filter(is_active=True):
-        year, month = last_month(local_today(site.timezone, now))
-        period = month_period(site.timezone, year, month)
-        if ReportSnapshot.objects.filter(
-            site=site, period_start=period.start, period_end=period.end
-        ).exists():
-            continue
-        report_publish_month_task.delay(site.pk, f"{year:04d}-{month:02d}")
+def report_publish_due_task(now: str | None = None) -> None:
+    """Hourly: publish every active site's last month that has no report yet
+    (services.report_publish_due). ``now``, an ISO 8601 time with its offset, stands in for
+    the wall clock (beat gives none)."""
+    from .services import report_publish_due
+
+    report_publish_due(now=datetime.fromisoformat(now) if now else None)
 
 
 @shared_task(name="reports.publish_month", ignore_result=True)

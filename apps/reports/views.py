@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -48,8 +48,8 @@ def may_publish(user) -> bool:
 @login_required
 @require_GET
 def portfolio(request):
-    today = datetime.now(UTC).date()
-    month = request.GET.get("month") or "{:04d}-{:02d}".format(*default_month(today))
+    sites = list(sites_visible_to(request.user))
+    month = request.GET.get("month") or "{:04d}-{:02d}".format(*default_month(sites=sites))
     try:
         year, mon = parse_month(month)
     except ValueError as exc:
@@ -57,7 +57,6 @@ def portfolio(request):
     rank_by = request.GET.get("rank", "erf")
     if rank_by not in RANKINGS:
         rank_by = "erf"
-    sites = list(sites_visible_to(request.user))
     rows, error = [], ""
     try:
         rows = portfolio_month(sites=sites, year=year, month=mon) if sites else []

@@ -1,5 +1,11 @@
 """Synthetic telemetry whose true figures are known by construction, written to the real
-InfluxDB, and sites with round contract terms."""
+InfluxDB, and sites with round contract terms.
+
+Test months are chosen relative to the clock when a fixture runs (never at import), so the
+suite passes on any date: each is a complete month within the InfluxDB retention (400 days)
+of now. The clock may be shifted (libfaketime) while InfluxDB keeps the real one, so the
+reports must never rely on InfluxDB's now().
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,11 @@ from decimal import Decimal
 
 import pytest
 
+from apps.reports.periods import Period, last_month, local_today, month_period
 from apps.telemetry.influx import InfluxClient, Point
 from tests.factories import make_site
+
+RETENTION = timedelta(days=400)
 
 Fields = Callable[[datetime], dict | None]
 
@@ -42,6 +51,26 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
+def recent_month(tz: str, month: int, now: datetime) -> Period:
+    """The most recent month numbered ``month`` (1-12) in ``tz`` that is over at ``now``:
+    at most 13 months back, so inside the retention."""
+    today = local_today(tz, now)
+    period = month_period(tz, today.year if today.month > month else today.year - 1, month)
+    assert period.end_utc <= now and now - period.start_utc < RETENTION - timedelta(days=2)
+    return period
+
+
+def previous_month_period(tz: str, now: datetime) -> Period:
+    """Last month in ``tz`` at ``now``."""
+    return month_period(tz, *last_month(local_today(tz, now)))
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The wall clock when the test starts (shifted too when the suite runs under faketime)."""
+    return datetime.now(UTC)
+
+
 @pytest.fixture
 def contract_site(db):
     return make_site(
@@ -62,14 +91,13 @@ def contract_site(db):
 
 
 @pytest.fixture
-def pool_october(influx, demo_sites):
-    """October 2026 at the pool, at 10-minute resolution, with a day missing; and the
-    figures' truth by construction."""
-    from apps.reports.periods import month_period
-
+def pool_october(influx, demo_sites, now):
+    """The most recent complete October at the pool (Europe/London: 745 hours, the clocks
+    go back), at 10-minute resolution, with a day missing; and the figures' truth by
+    construction."""
     step = timedelta(minutes=10)
     pool = demo_sites["pool"]
-    period = month_period(pool.timezone, 2026, 10)
+    period = recent_month(pool.timezone, 10, now)
     start, end = period.start_utc, period.end_utc
     tags = {"site": "pool"}
     missing = (start + timedelta(days=9), start + timedelta(days=10))

@@ -4,7 +4,9 @@ with a clock change. Every figure must match to 0.1 %."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import calendar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -12,62 +14,119 @@ from apps.reports.periods import Period, month_period
 from apps.reports.selectors import site_period_figures, site_report
 from apps.telemetry.influx import Point
 
-from .conftest import series, utc
+from .conftest import recent_month, series
 
 MIN = timedelta(minutes=1)
+H = timedelta(hours=1)
+D = timedelta(days=1)
 REL = 1e-3  # 0.1 %
-
-# A 3-day period in November (GMT, so local time is UTC): 2026-11-02 .. 2026-11-05.
-P_START, P_END = utc(2026, 11, 2), utc(2026, 11, 5)
-DATA_START, DATA_END = P_START - timedelta(hours=2), P_END + timedelta(hours=2)
-GAP = (utc(2026, 11, 3, 6, 30), utc(2026, 11, 3, 12))  # no facility data (half an hour in)
-STEP_AT = utc(2026, 11, 3, 12)  # IT power 10 kW -> 30 kW
-IDLE = (utc(2026, 11, 4, 0), utc(2026, 11, 4, 3))  # IT at 0.5 kW: compute unavailable
-RESET_AT = utc(2026, 11, 4, 12)  # the heat meter's register restarts from 0
-SUPPLY_GAP = (utc(2026, 11, 2, 18, 15), utc(2026, 11, 2, 19))  # no supply temperature
-PUMP_OFF = (utc(2026, 11, 3, 0), utc(2026, 11, 3, 10))
 HEAT_KW = 12.0
+
+
+@dataclass(frozen=True)
+class Days:
+    """A 3-day period, the 2nd to the 5th of the most recent complete November (GMT, so
+    local time is UTC), and the moments the scenario's events happen at."""
+
+    month: Period
+
+    @property
+    def period(self) -> Period:
+        return Period(
+            self.month.start + timedelta(days=1), self.month.start + timedelta(days=4), "Europe/London"
+        )
+
+    @property
+    def start(self) -> datetime:
+        return self.period.start_utc
+
+    @property
+    def end(self) -> datetime:
+        return self.period.end_utc
+
+    @property
+    def month_days(self) -> int:
+        return calendar.monthrange(self.month.start.year, self.month.start.month)[1]
+
+    def at(self, offset: timedelta) -> datetime:
+        return self.start + offset
+
+    def span(self, a: timedelta, b: timedelta) -> tuple[datetime, datetime]:
+        return self.at(a), self.at(b)
+
+    @property
+    def data(self) -> tuple[datetime, datetime]:
+        return self.start - 2 * H, self.end + 2 * H
+
+    @property
+    def gap(self):  # no facility data (half an hour into an hour)
+        return self.span(D + 6.5 * H, D + 12 * H)
+
+    @property
+    def step_at(self):  # IT power 10 kW -> 30 kW
+        return self.at(D + 12 * H)
+
+    @property
+    def idle(self):  # IT at 0.5 kW: compute unavailable
+        return self.span(2 * D, 2 * D + 3 * H)
+
+    @property
+    def reset_at(self):  # the heat meter's register restarts from 0
+        return self.at(2 * D + 12 * H)
+
+    @property
+    def supply_gap(self):  # no supply temperature
+        return self.span(18.25 * H, 19 * H)
+
+    @property
+    def pump_off(self):
+        return self.span(D, D + 10 * H)
+
+    def it_kw(self, t: datetime) -> float:
+        if inside(t, self.idle):
+            return 0.5
+        return 10.0 if t < self.step_at else 30.0
+
+    def in_period(self, t: datetime) -> bool:
+        return self.start <= t < self.end
 
 
 def inside(t: datetime, span: tuple[datetime, datetime]) -> bool:
     return span[0] <= t < span[1]
 
 
-def it_kw(t: datetime) -> float:
-    if inside(t, IDLE):
-        return 0.5
-    return 10.0 if t < STEP_AT else 30.0
-
-
-def in_period(t: datetime) -> bool:
-    return P_START <= t < P_END
+@pytest.fixture
+def days(now) -> Days:
+    return Days(recent_month("Europe/London", 11, now))
 
 
 @pytest.fixture
-def scenario(influx, contract_site):
+def scenario(influx, contract_site, days):
+    d = days
     site = {"site": contract_site.slug}
+    data_start, data_end = d.data
 
     def facility(t):
-        if inside(t, GAP):
+        if inside(t, d.gap):
             return None
-        return {"it_power_kw": it_kw(t), "total_power_kw": it_kw(t) + 2.0}
+        return {"it_power_kw": d.it_kw(t), "total_power_kw": d.it_kw(t) + 2.0}
 
     def meter(t):
-        minutes = (t - DATA_START) / MIN if t < RESET_AT else (t - RESET_AT) / MIN
+        minutes = (t - data_start) / MIN if t < d.reset_at else (t - d.reset_at) / MIN
         fields = {"power_kw": HEAT_KW, "energy_kwh": HEAT_KW / 60 * minutes}
-        if not inside(t, SUPPLY_GAP):
+        if not inside(t, d.supply_gap):
             fields["supply_temp_c"] = 70.0 if t.hour == 12 and t.minute < 30 else 50.0
         return fields
 
     written = {
-        "facility": series(influx, "facility", site, DATA_START, DATA_END, MIN, facility),
-        "meter": series(influx, "heat_meter", {**site, "asset": "meter-1"}, DATA_START, DATA_END, MIN, meter),
+        "facility": series(influx, "facility", site, data_start, data_end, MIN, facility),
+        "meter": series(influx, "heat_meter", {**site, "asset": "meter-1"}, data_start, data_end, MIN, meter),
         "consumer": series(
             influx,
             "consumer",
             site,
-            DATA_START,
-            DATA_END,
+            data_start,
+            data_end,
             MIN,
             lambda t: {"demand_kw": 0.2 if t.hour < 6 else 8.0},
         ),
@@ -75,39 +134,38 @@ def scenario(influx, contract_site):
             influx,
             "pump",
             {**site, "asset": "pump-primary"},
-            DATA_START,
-            DATA_END,
+            data_start,
+            data_end,
             MIN,
-            lambda t: {"running": not inside(t, PUMP_OFF)},
+            lambda t: {"running": not inside(t, d.pump_off)},
         ),
     }
-    period = Period(date(2026, 11, 2), date(2026, 11, 5), "Europe/London")
-    [fig] = site_period_figures(sites=[contract_site], periods=[period])
-    return contract_site, fig, written
+    [fig] = site_period_figures(sites=[contract_site], periods=[d.period])
+    return contract_site, fig, written, d
 
 
-def truth(written) -> dict:
+def truth(written, d: Days) -> dict:
     """The figures by brute force over what was written, minute by minute."""
-    fac = [(t, f) for t, f in written["facility"] if in_period(t)]
+    fac = [(t, f) for t, f in written["facility"] if d.in_period(t)]
     it = sum(f["it_power_kw"] for _, f in fac) / 60
     total = sum(f["total_power_kw"] for _, f in fac) / 60
     meter = written["meter"]
     heat = 0.0  # positive increases, from the reading just before the period
     for (_t0, a), (t1, b) in zip(meter, meter[1:], strict=False):
-        if in_period(t1) and b["energy_kwh"] >= a["energy_kwh"]:
+        if d.in_period(t1) and b["energy_kwh"] >= a["energy_kwh"]:
             heat += b["energy_kwh"] - a["energy_kwh"]
     supply = {t: f.get("supply_temp_c") for t, f in meter}
     called = inband = joint = 0
     for t, f in written["consumer"]:
         s = supply.get(t)
-        if not in_period(t) or s is None:
+        if not d.in_period(t) or s is None:
             continue
         joint += 1
         if f["demand_kw"] > 0.5:
             called += 1
             inband += 45 <= s <= 65
     up = sum(f["it_power_kw"] > 1.0 for _, f in fac)
-    pump = sum(f["running"] for t, f in written["pump"] if in_period(t))
+    pump = sum(f["running"] for t, f in written["pump"] if d.in_period(t))
     return {
         "it": it,
         "total": total,
@@ -122,8 +180,8 @@ def truth(written) -> dict:
 
 
 def test_energy_with_a_step_and_a_gap_counts_only_the_minutes_with_data(scenario):
-    _site, fig, written = scenario
-    t = truth(written)
+    _site, fig, written, d = scenario
+    t = truth(written, d)
     # by hand: 10 kW for 30.5 h (36 h before the step less the 5.5 h gap), then 30 kW for
     # 33 h and 0.5 kW for 3 h
     assert t["it"] == pytest.approx(10 * 30.5 + 30 * 33 + 0.5 * 3)
@@ -135,8 +193,8 @@ def test_energy_with_a_step_and_a_gap_counts_only_the_minutes_with_data(scenario
 
 
 def test_heat_from_the_register_sums_the_segments_around_a_meter_reset(scenario):
-    _site, fig, written = scenario
-    t = truth(written)
+    _site, fig, written, d = scenario
+    t = truth(written, d)
     assert t["heat"] == pytest.approx(HEAT_KW * 72 - HEAT_KW / 60)  # one minute lost at the reset
     assert fig["heat_source"] == "register"
     assert fig["heat_delivered_kwh"] == pytest.approx(t["heat"], rel=REL)
@@ -148,8 +206,8 @@ def test_heat_from_the_register_sums_the_segments_around_a_meter_reset(scenario)
 
 
 def test_ratios_follow_their_formulas(scenario):
-    site, fig, written = scenario
-    t = truth(written)
+    site, fig, written, d = scenario
+    t = truth(written, d)
     assert fig["heat_recovery_ratio"] == pytest.approx(t["heat"] / t["it"], rel=REL)
     assert fig["erf"] == pytest.approx(t["heat"] / t["total"], rel=REL)
     assert fig["pue"] == pytest.approx(t["total"] / t["it"], rel=REL)
@@ -162,19 +220,19 @@ def test_ratios_follow_their_formulas(scenario):
 
 
 def test_revenue_is_prorated_by_days_for_a_partial_month(scenario):
-    _site, fig, written = scenario
-    t = truth(written)
-    capacity = 4.00 * 50 * 3 / 30  # 3 of November's 30 days
+    _site, fig, written, d = scenario
+    t = truth(written, d)
+    capacity = 4.00 * 50 * 3 / d.month_days  # 3 of November's 30 days
     assert fig["revenue_capacity"] == pytest.approx(capacity, rel=REL)
     assert fig["revenue_energy"] == pytest.approx(0.05 * t["heat"], rel=REL)
     assert fig["revenue_total"] == pytest.approx(capacity + 0.05 * t["heat"], rel=REL)
-    assert fig["min_heat_kwh"] == pytest.approx(5000 * 3 / 30)
+    assert fig["min_heat_kwh"] == pytest.approx(5000 * 3 / d.month_days)
     assert fig["min_heat_met"] is True
 
 
 def test_sla_counts_minutes_in_band_while_heat_is_called_for(scenario):
-    _site, fig, written = scenario
-    t = truth(written)
+    _site, fig, written, d = scenario
+    t = truth(written, d)
     # by hand: heat called 18 h a day, supply out of band 30 min a day, 45 min without supply
     assert (t["called"], t["inband"]) == (3 * 1080 - 45, 3 * 1080 - 45 - 90)
     assert fig["sla_compliance"] == pytest.approx(t["inband"] / t["called"], rel=REL)
@@ -184,24 +242,23 @@ def test_sla_counts_minutes_in_band_while_heat_is_called_for(scenario):
 
 
 def test_availability_and_pump_runtime(scenario):
-    _site, fig, written = scenario
-    t = truth(written)
+    _site, fig, written, d = scenario
+    t = truth(written, d)
     assert fig["availability"] == pytest.approx(t["up"] / t["fac_n"], rel=REL)
     assert fig["availability"] == pytest.approx((66.5 - 3) / 66.5, rel=REL)
     assert fig["pump_runtime_h"] == pytest.approx(72 - 10, rel=REL)
     assert fig["pump_runtime_h"] == pytest.approx(t["pump_h"], rel=REL)
 
 
-def test_a_register_that_disagrees_with_the_power_is_flagged(influx, contract_site):
-    start, end = utc(2026, 11, 9) - timedelta(hours=1), utc(2026, 11, 10) + timedelta(hours=1)
+def test_a_register_that_disagrees_with_the_power_is_flagged(influx, contract_site, days):
+    day = Period(days.month.start + timedelta(days=8), days.month.start + timedelta(days=9), "Europe/London")
+    start, end = day.start_utc - timedelta(hours=1), day.end_utc + timedelta(hours=1)
 
     def meter(t):  # the register counts 17 kW while the power says 15 kW
         return {"power_kw": 15.0, "energy_kwh": 17.0 / 60 * ((t - start) / MIN)}
 
     series(influx, "heat_meter", {"site": contract_site.slug, "asset": "m"}, start, end, MIN, meter)
-    [fig] = site_period_figures(
-        sites=[contract_site], periods=[Period(date(2026, 11, 9), date(2026, 11, 10), "Europe/London")]
-    )
+    [fig] = site_period_figures(sites=[contract_site], periods=[day])
     assert fig["heat_delivered_kwh"] == pytest.approx(17 * 24, rel=REL)
     assert fig["heat_power_integral_kwh"] == pytest.approx(15 * 24, rel=REL)
     assert fig["meter_check_diff"] == pytest.approx(2 / 15, rel=1e-2)
@@ -212,9 +269,10 @@ def test_a_register_that_disagrees_with_the_power_is_flagged(influx, contract_si
 
 
 def test_without_a_register_heat_is_the_power_integral_and_sla_falls_back_to_the_primary_loop(
-    influx, contract_site
+    influx, contract_site, days
 ):
-    start, end = utc(2026, 11, 9), utc(2026, 11, 10)
+    day = Period(days.month.start + timedelta(days=8), days.month.start + timedelta(days=9), "Europe/London")
+    start, end = day.start_utc, day.end_utc
     site = {"site": contract_site.slug}
     series(influx, "heat_meter", {**site, "asset": "m"}, start, end, MIN, lambda t: {"power_kw": 6.0})
     series(
@@ -227,9 +285,7 @@ def test_without_a_register_heat_is_the_power_integral_and_sla_falls_back_to_the
         lambda t: {"supply_temp_c": 40.0 if t.hour < 6 else 50.0},
     )
     series(influx, "consumer", site, start, end, MIN, lambda t: {"demand_kw": 3.0})
-    [fig] = site_period_figures(
-        sites=[contract_site], periods=[Period(date(2026, 11, 9), date(2026, 11, 10), "Europe/London")]
-    )
+    [fig] = site_period_figures(sites=[contract_site], periods=[day])
     assert fig["heat_source"] == "power"
     assert fig["heat_delivered_kwh"] == pytest.approx(6 * 24, rel=REL)
     assert fig["sla_source"] == "loop"
@@ -239,12 +295,12 @@ def test_without_a_register_heat_is_the_power_integral_and_sla_falls_back_to_the
 
 @pytest.mark.parametrize(("month", "hours"), [(3, 743), (10, 745)])
 def test_a_month_with_a_clock_change_runs_local_midnight_to_local_midnight(
-    influx, contract_site, settings, month, hours
+    influx, contract_site, settings, now, month, hours
 ):
-    """Europe/London: March 2026 has 743 hours, October 745. Outside the local month the IT
-    power is 99 kW, so a boundary an hour off would show at once."""
+    """Europe/London: March has 743 hours, October 745 (the most recent complete ones here).
+    Outside the local month the IT power is 99 kW, so a boundary an hour off would show at once."""
     settings.HEATOPS_REPORT_BUCKET = "10m"
-    period = month_period("Europe/London", 2026, month)
+    period = recent_month("Europe/London", month, now)
     assert period.hours == hours
     step = timedelta(minutes=10)
     site = {"site": contract_site.slug}
@@ -284,12 +340,12 @@ def test_a_month_with_a_clock_change_runs_local_midnight_to_local_midnight(
     assert report.compare["last_year"]["it_energy_coverage"] == 0
 
 
-def test_alarm_load_mtta_mttr_and_manual_interventions(db, contract_site, django_user_model, influx):
+def test_alarm_load_mtta_mttr_and_manual_interventions(db, contract_site, django_user_model, influx, days):
     from apps.alarms.choices import AlarmState, Domain, EventKind, RuleKind, Severity
     from apps.alarms.models import Alarm, AlarmEvent, AlarmRule
 
     person = django_user_model.objects.create_user("oncall")
-    t0 = utc(2026, 11, 2, 8)
+    t0 = days.at(8 * H)
 
     def alarm(n, severity, domain, ack_min=None, fix_min=None, by=None):
         rule = AlarmRule.objects.create(
@@ -318,9 +374,7 @@ def test_alarm_load_mtta_mttr_and_manual_interventions(db, contract_site, django
     alarm(2, Severity.MAJOR, Domain.THERMAL, ack_min=10, fix_min=90)  # cleared by itself
     alarm(3, Severity.WARNING, Domain.COMPUTE)
     alarm(100, Severity.CRITICAL, Domain.SAFETY, ack_min=1)  # fired after the period
-    [fig] = site_period_figures(
-        sites=[contract_site], periods=[Period(date(2026, 11, 2), date(2026, 11, 5), "Europe/London")]
-    )
+    [fig] = site_period_figures(sites=[contract_site], periods=[days.period])
     assert fig["alarms_total"] == 3
     assert (fig["alarms_critical"], fig["alarms_major"], fig["alarms_warning"], fig["alarms_minor"]) == (
         1,
@@ -334,16 +388,17 @@ def test_alarm_load_mtta_mttr_and_manual_interventions(db, contract_site, django
     assert fig["manual_interventions"] == 3  # two acknowledgements, one resolution by a person
 
 
-def test_a_portfolio_reads_each_site_in_its_own_time_zone(influx, contract_site):
+def test_a_portfolio_reads_each_site_in_its_own_time_zone(influx, contract_site, now):
     """Two sites, London and New York, in one portfolio read: each month runs local midnight
     to local midnight (New York's November starts at 04:00 UTC and has 721 hours)."""
     from apps.reports.selectors import portfolio_month, portfolio_totals
     from tests.factories import make_site
 
     ny = make_site(name="Hudson Library", slug="hudson", timezone="America/New_York")
+    year = recent_month(ny.timezone, 11, now).start.year  # over in New York, so in London too
     step = timedelta(minutes=10)
     for site, kw in ((contract_site, 20.0), (ny, 8.0)):
-        period = month_period(site.timezone, 2026, 11)
+        period = month_period(site.timezone, year, 11)
         start, end = period.start_utc - timedelta(hours=6), period.end_utc + timedelta(hours=6)
 
         def facility(t, period=period, kw=kw):
@@ -351,7 +406,7 @@ def test_a_portfolio_reads_each_site_in_its_own_time_zone(influx, contract_site)
             return {"it_power_kw": kw if inside_month else 500.0, "total_power_kw": kw * 1.25}
 
         series(influx, "facility", {"site": site.slug}, start, end, step, facility)
-    rows = portfolio_month(sites=[contract_site, ny], year=2026, month=11)
+    rows = portfolio_month(sites=[contract_site, ny], year=year, month=11)
     assert [r["hours"] for r in rows] == [720, 721]
     assert rows[0]["it_energy_kwh"] == pytest.approx(20 * 720, rel=REL)
     assert rows[1]["it_energy_kwh"] == pytest.approx(8 * 721, rel=REL)
@@ -372,12 +427,12 @@ def test_ranking_puts_the_best_first_and_sites_without_the_figure_last():
     assert [r["site"] for r in ranking(rows, "pue")] == ["b", "c", "a"]  # lower is better
 
 
-def test_report_statements_escape_what_they_are_given(influx):
+def test_report_statements_escape_what_they_are_given(influx, days):
     from apps.telemetry.influx import hourly_statement, rollup_statement
 
     awkward = "o' OR 1=1 --"
-    influx.write_lines(Point("facility", {"site": awkward}, {"it_power_kw": 3.0}, P_START).to_line())
-    common = {"start": P_START, "end": P_END}
+    influx.write_lines(Point("facility", {"site": awkward}, {"it_power_kw": 3.0}, days.start).to_line())
+    common = {"start": days.start, "end": days.end}
     [hourly] = influx.rollups(
         [
             hourly_statement(

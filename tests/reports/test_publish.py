@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -40,11 +41,13 @@ def test_the_hourly_schedule_publishes_last_month_once_and_emails_it(
     Assignment.objects.create(site=pool, area=Area.CONTRACT, role=Raci.INFORMED, user=finance)
     ReportRecipient.objects.create(site=pool, email="customer@example.org")
 
+    # the first hourly run after local midnight on 1 November (00:30 in London): October is due
+    first_run = period.end_utc + timedelta(minutes=30)
     with django_capture_on_commit_callbacks(execute=True):
-        report_publish_due_task.delay()  # today is after 1 November: October is due
+        report_publish_due_task.delay(now=first_run.isoformat())
 
     snapshot = ReportSnapshot.objects.get(site=pool)
-    assert (snapshot.label, snapshot.version, snapshot.created_by) == ("2026-10", 1, None)
+    assert (snapshot.label, snapshot.version, snapshot.created_by) == (period.label, 1, None)
     assert snapshot.figures["heat_delivered_kwh"] == pytest.approx(truth["heat"], rel=1e-3)
     assert snapshot.inputs["contract"]["capacity_charge_per_kw_month"] == "4.5000"
     assert snapshot.inputs["factors"]["displaced_efficiency"] == 0.88
@@ -52,35 +55,65 @@ def test_the_hourly_schedule_publishes_last_month_once_and_emails_it(
     assert bytes(snapshot.pdf).startswith(b"%PDF-")
     [mail] = mailoutbox
     assert sorted(mail.to) == ["customer@example.org", "finance@example.org"]
-    assert "Northgate Leisure Pool" in mail.subject and "2026-10" in mail.subject
+    assert "Northgate Leisure Pool" in mail.subject and period.label in mail.subject
     attachments = {name: (content, kind) for name, content, kind in mail.attachments}
-    assert attachments["heatops-pool-2026-10-v1.csv"] == (snapshot.csv, "text/csv")
-    assert attachments["heatops-pool-2026-10-v1.pdf"][0].startswith(b"%PDF-")
+    assert attachments[f"heatops-pool-{period.label}-v1.csv"] == (snapshot.csv, "text/csv")
+    assert attachments[f"heatops-pool-{period.label}-v1.pdf"][0].startswith(b"%PDF-")
     assert snapshot.deliveries.get().recipients == "customer@example.org, finance@example.org"
     # the PDF sent reads as the page does
     client.force_login(django_user_model.objects.create_superuser("boss", password="x"))
-    page = client.get(reverse("reports:site_month", args=["pool", "2026-10"])).content.decode()
+    page = client.get(reverse("reports:site_month", args=["pool", period.label])).content.decode()
     assert_pdf_agrees_with_page(bytes(snapshot.pdf), snapshot.figures, page, tmp_path)
 
     # the portfolio shows the month as published
-    portfolio = client.get(reverse("reports:portfolio_csv", args=["2026-10"])).content.decode()
+    portfolio = client.get(reverse("reports:portfolio_csv", args=[period.label])).content.decode()
     assert "published_version" in portfolio.splitlines()[0]
     assert portfolio.splitlines()[1].endswith(",1")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        report_publish_due_task.delay()  # an hour later: already published, nothing happens
+    with django_capture_on_commit_callbacks(execute=True):  # an hour later: already published
+        report_publish_due_task.delay(now=(first_run + timedelta(hours=1)).isoformat())
     assert ReportSnapshot.objects.count() == 1
     assert len(mailoutbox) == 1
+
+
+def test_what_is_due_follows_the_sites_own_clock(demo_sites):
+    """A month is due once the site's local clock has passed midnight on the 1st, not UTC's:
+    in London's summer, 00:30 on the 1st is 23:30 the day before in UTC."""
+    from apps.reports.services import report_publish_due
+
+    pool = demo_sites["pool"]  # Europe/London
+    Site.objects.exclude(pk=pool.pk).update(is_active=False)
+    london = ZoneInfo("Europe/London")
+    for month in (6, 8):  # June and August 2031 are published; July is not
+        ReportSnapshot.objects.create(
+            site=pool,
+            period_start=date(2031, month, 1),
+            period_end=date(2031, month + 1, 1),
+            label=f"2031-{month:02d}",
+            version=1,
+            inputs={},
+            figures={},
+            csv="",
+            pdf=b"%PDF-",
+        )
+    # 23:30 on 31 July in London: July is not over, so nothing is due (June is published)
+    assert report_publish_due(now=datetime(2031, 7, 31, 23, 30, tzinfo=london)) == []
+    # 00:30 on 1 September in London (still 31 August in UTC): August is due, and published
+    assert report_publish_due(now=datetime(2031, 9, 1, 0, 30, tzinfo=london)) == []
+    assert ReportSnapshot.objects.count() == 2
 
 
 def test_publish_now_shows_progress_until_the_new_version_is_there(
     client, admin_user, pool_october, django_capture_on_commit_callbacks
 ):
+    _pool, period, _truth = pool_october
     client.force_login(admin_user)
-    page = client.get(reverse("reports:site_month", args=["pool", "2026-10"]))
+    page = client.get(reverse("reports:site_month", args=["pool", period.label]))
     assert "Publish now" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("reports:publish", args=["pool", "2026-10"]), HTTP_HX_REQUEST="true")
+        response = client.post(
+            reverse("reports:publish", args=["pool", period.label]), HTTP_HX_REQUEST="true"
+        )
     assert response.status_code == 200
     job = response.context["job"]
     # the task ran at once here (eager Celery); on a worker the fragment polls until it has
@@ -88,16 +121,17 @@ def test_publish_now_shows_progress_until_the_new_version_is_there(
     html = progress.content.decode()
     assert "Published version 1" in html
     assert "hx-trigger" not in html  # finished: it stops polling
-    snapshot = ReportSnapshot.objects.get(site__slug="pool", label="2026-10")
+    snapshot = ReportSnapshot.objects.get(site__slug="pool", label=period.label)
     assert snapshot.created_by == admin_user
     pdf = client.get(reverse("reports:snapshot_file", args=[snapshot.pk, "pdf"]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
-    page = client.get(reverse("reports:site_month", args=["pool", "2026-10"]))
+    page = client.get(reverse("reports:site_month", args=["pool", period.label]))
     assert "v1" in page.content.decode()
 
 
 def test_someone_who_may_not_publish_is_refused(client, pool_user, pool_october):
+    _pool, period, _truth = pool_october
     client.force_login(pool_user)
-    response = client.post(reverse("reports:publish", args=["pool", "2026-10"]))
+    response = client.post(reverse("reports:publish", args=["pool", period.label]))
     assert response.status_code == 403
     assert not ReportSnapshot.objects.exists()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 
 from apps.reports.presentation import CSV_COLUMNS, figure_rows
-from apps.reports.selectors import default_month, site_period_figures
+from apps.reports.selectors import site_period_figures
+
+from .conftest import previous_month_period
 
 
 def test_anonymous_people_are_sent_to_log_in(client, demo_sites):
@@ -41,21 +43,38 @@ def test_a_site_the_person_may_not_see_is_not_found(client, pool_user, influx):
 
 def test_the_portfolio_lists_only_visible_sites_and_defaults_to_last_month(client, pool_user, influx):
     client.force_login(pool_user)
+    before = previous_month_period("Europe/London", datetime.now(UTC)).label
     response = client.get(reverse("reports:portfolio"))
+    after = previous_month_period("Europe/London", datetime.now(UTC)).label
     assert response.status_code == 200
     html = response.content.decode()
     assert "Northgate Leisure Pool" in html
     assert "St Aidan" not in html
-    assert response.context["month"] == "{:04d}-{:02d}".format(*default_month(datetime.now(UTC).date()))
+    # last month by the pool's own clock (London), not UTC's: they differ an hour a day in summer
+    assert response.context["month"] in {before, after}
     rows = response.context["rows"]
     assert [r["site"] for r in rows] == ["pool"]
+
+
+def test_the_default_month_follows_the_sites_local_clocks(demo_sites):
+    from apps.reports.selectors import default_month
+    from tests.factories import make_site
+
+    pool = demo_sites["pool"]  # Europe/London
+    # 00:30 on 1 July in London is 23:30 on 30 June in UTC: June is over in London
+    july_first = datetime(2027, 6, 30, 23, 30, tzinfo=UTC)
+    assert default_month(sites=[pool], now=july_first) == (2027, 6)
+    # with a New York site beside it, June is not over everywhere yet
+    ny = make_site(name="Hudson Library", slug="hudson", timezone="America/New_York")
+    assert default_month(sites=[pool, ny], now=july_first) == (2027, 5)
+    assert default_month(sites=[pool, ny], now=july_first + timedelta(hours=5)) == (2027, 6)
 
 
 def test_csv_figures_equal_the_computed_ones(client, pool_user, pool_october):
     pool, period, truth = pool_october
     [expected] = site_period_figures(sites=[pool], periods=[period])
     client.force_login(pool_user)
-    response = client.get(reverse("reports:site_month_csv", args=["pool", "2026-10"]))
+    response = client.get(reverse("reports:site_month_csv", args=["pool", period.label]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
@@ -70,7 +89,7 @@ def test_csv_figures_equal_the_computed_ones(client, pool_user, pool_october):
             assert row[column] == "", column
         else:
             assert row[column] == str(value), column
-    # and they are right: 30 of 31 days of IT data (October 2026 has 745 hours)
+    # and they are right: 30 of 31 days of IT data (October in London has 745 hours)
     assert float(row["hours"]) == 745
     assert float(row["it_energy_kwh"]) == pytest.approx(truth["it"], rel=1e-3)
     assert float(row["it_energy_coverage"]) == pytest.approx(721 / 745, rel=1e-3)
@@ -79,18 +98,19 @@ def test_csv_figures_equal_the_computed_ones(client, pool_user, pool_october):
 
 
 def test_the_portfolio_csv_has_one_row_per_visible_site(client, pool_user, pool_october):
+    _pool, period, _truth = pool_october
     client.force_login(pool_user)
-    response = client.get(reverse("reports:portfolio_csv", args=["2026-10"]))
+    response = client.get(reverse("reports:portfolio_csv", args=[period.label]))
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [r["site"] for r in rows] == ["pool"]
-    assert rows[0]["period"] == "2026-10"
+    assert rows[0]["period"] == period.label
 
 
 def test_the_report_page_shows_the_figures_with_their_coverage(client, pool_user, pool_october):
     pool, period, truth = pool_october
     [expected] = site_period_figures(sites=[pool], periods=[period])
     client.force_login(pool_user)
-    response = client.get(reverse("reports:site_month", args=["pool", "2026-10"]))
+    response = client.get(reverse("reports:site_month", args=["pool", period.label]))
     assert response.status_code == 200
     html = response.content.decode()
     for row in figure_rows(expected):
@@ -102,11 +122,13 @@ def test_the_report_page_shows_the_figures_with_their_coverage(client, pool_user
 
 
 def test_a_range_of_days_is_exported_too(client, pool_user, pool_october):
+    _pool, period, _truth = pool_october
+    first, eighth = period.start, period.start + timedelta(days=7)
     client.force_login(pool_user)
     url = reverse("reports:site_range_csv", args=["pool"])
-    response = client.get(url, {"start": "2026-10-01", "end": "2026-10-08"})
+    response = client.get(url, {"start": first.isoformat(), "end": eighth.isoformat()})
     [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert row["period"] == "2026-10-01 to 2026-10-07"
+    assert row["period"] == f"{first.isoformat()} to {first.year:04d}-10-07"
     assert float(row["it_energy_kwh"]) == pytest.approx(7 * 12 * (40 + 55), rel=1e-3)
     assert float(row["revenue_capacity"]) == pytest.approx(4.50 * 60 * 7 / 31, rel=1e-6)
-    assert client.get(url, {"start": "2026-10-08", "end": "2026-10-01"}).status_code == 400
+    assert client.get(url, {"start": eighth.isoformat(), "end": first.isoformat()}).status_code == 400
