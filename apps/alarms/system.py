@@ -1,17 +1,19 @@
-"""Alarms heatops raises about itself rather than from a rule on telemetry: for example
-InfluxDB refusing lines the ingest endpoint had accepted. Each is an alarm like any other
-(routed by RACI, acknowledged, escalated); its rule is of kind SYSTEM, one per site and
-purpose, made on first use, which the evaluator never judges (nobody but heatops raises
-or clears it)."""
+"""Alarms heatops raises about itself rather than from a rule on telemetry: InfluxDB
+refusing lines the ingest endpoint had accepted, InfluxDB unreachable for too long. Each
+is an alarm like any other (routed by RACI, acknowledged, escalated); its rule is of kind
+SYSTEM, one per site and purpose, made on first use, which the evaluator never judges
+(nobody but heatops raises or clears it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 
 from apps.sites.models import Site
+from apps.telemetry.pump import Snapshot
 
 from . import services
 from .choices import OPEN_STATES, Domain, EventKind, RuleKind, Severity
@@ -39,6 +41,21 @@ INGEST_REFUSED = SystemAlarm(
         "those readings are not in the charts or the reports. The batches are kept on disk "
         "(spool/failed/) and listed in the admin under Ingest → Refused batches: tell the "
         "developers what InfluxDB said; the agent was told they were stored and will not resend them."
+    ),
+)
+
+
+INFLUX_UNREACHABLE = SystemAlarm(
+    name="InfluxDB unreachable",
+    title="InfluxDB unreachable: no live data, alarms on telemetry paused",
+    severity=Severity.CRITICAL,
+    domain=Domain.NETWORK,
+    meaning=(
+        "heatops cannot read InfluxDB, so no live number on the dashboards is current and no "
+        "alarm rule on telemetry can fire; the plant itself keeps running on its own controls. "
+        "Readings the site's agents send meanwhile are kept and delivered when InfluxDB is back. "
+        "Check the InfluxDB server (its process, disk and network) and watch the plant locally. "
+        "This alarm resolves itself when InfluxDB answers again."
     ),
 )
 
@@ -72,3 +89,60 @@ def system_alarm_raise(*, site: Site, kind: SystemAlarm, count: int, detail: str
         alarm.value = float(total)
         alarm.save(update_fields=["title", "value", "occurrences", "updated_at"])
         return alarm
+
+
+def system_alarm_resolve(*, site: Site, kind: SystemAlarm, note: str, now: datetime) -> Alarm | None:
+    """Resolve the site's open alarm of this kind, if there is one: its cause is gone."""
+    with transaction.atomic():
+        alarm = (
+            Alarm.objects.select_for_update()
+            .filter(site=site, rule__kind=RuleKind.SYSTEM, rule__name=kind.name, state__in=OPEN_STATES)
+            .first()
+        )
+        if alarm is not None:
+            alarm.condition_active = False
+            services._resolve(alarm, now=now, user=None, note=note)
+        return alarm
+
+
+class InfluxWatch:
+    """A pump handler: when the pump has not been able to read InfluxDB for
+    ``HEATOPS_INFLUX_DOWN_ALARM_S``, every active site gets the InfluxDB-unreachable alarm
+    (its RACI decides who is called); the first good read resolves them. The pump is the
+    one process that reads InfluxDB all the time, so it is the one that notices."""
+
+    def __init__(self) -> None:
+        self.down_since: datetime | None = None
+        self.raised = False
+        self.checked_open = False
+
+    def __call__(self, snapshot: Snapshot) -> None:
+        now = snapshot.taken_at
+        if snapshot.influx_ok:
+            self.down_since = None
+            if self.raised or not self.checked_open:  # after a restart, an alarm may be left open
+                for site in Site.objects.filter(alarms__rule__name=INFLUX_UNREACHABLE.name).distinct():
+                    system_alarm_resolve(
+                        site=site, kind=INFLUX_UNREACHABLE, note="InfluxDB answered again.", now=now
+                    )
+                self.raised, self.checked_open = False, True
+            return
+        self.down_since = self.down_since or now
+        down_s = (now - self.down_since).total_seconds()
+        if self.raised or down_s < settings.HEATOPS_INFLUX_DOWN_ALARM_S:
+            return
+        for site in Site.objects.filter(is_active=True):
+            if not Alarm.objects.filter(
+                site=site, rule__name=INFLUX_UNREACHABLE.name, state__in=OPEN_STATES
+            ).exists():
+                system_alarm_raise(
+                    site=site,
+                    kind=INFLUX_UNREACHABLE,
+                    count=1,
+                    detail=f"No answer from InfluxDB for {down_s:.0f} s: {snapshot.error[:300]}",
+                    now=now,
+                )
+        self.raised = True
+
+
+influx_watch = InfluxWatch()

@@ -196,7 +196,7 @@ def current_site_payload(site: Site) -> dict:
         readings = pump.client.latest(
             lookback=settings.HEATOPS_PUMP_SEED_LOOKBACK, tags={"site": site.slug}, now=now
         )
-        pump._merge(readings)
+        pump.merge(readings)
     except InfluxError:
         pass
     status = site_status(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from apps.assets.choices import AssetKind
-from apps.telemetry.pump import SiteReadings
+from apps.telemetry.pump import SiteReadings, stale_after_ms
 
 from .choices import Health, Level
 
@@ -87,6 +87,7 @@ class Question:
     verdict: str
     time_ms: int | None = None
     since_ms: int | None = None
+    stale_ms: int | None = None  # how old its reading may get before it is shown stale
 
     @property
     def level_label(self) -> str:
@@ -105,6 +106,7 @@ class Row:
     values: list[tuple[str, str]]  # (label, formatted value)
     time_ms: int | None
     level: str = Level.OK
+    stale_ms: int | None = None
 
     @property
     def icon(self) -> str:
@@ -124,6 +126,7 @@ class SiteStatus:
     consumer: str  # short: "delivered / demand kW", or "offline"
     newest_ms: int | None
     stale: bool
+    stale_ms: int  # how old the newest reading may get before the site is shown stale
     electrical: list[Row] = field(default_factory=list)
     thermal: list[Row] = field(default_factory=list)
     workload: list[Row] = field(default_factory=list)
@@ -165,10 +168,12 @@ def site_status(
     cfg: SiteConfig, r: SiteReadings, *, now: datetime, stale_after_s: float, alarms: list | None = None
 ) -> SiteStatus:
     now_ms = int(now.timestamp() * 1000)
-    stale_ms = stale_after_s * 1000
+
+    def limit(reading) -> int:
+        return stale_after_ms(reading, default_s=stale_after_s)
 
     def fresh(reading) -> bool:
-        return reading is not None and now_ms - reading.time_ms <= stale_ms
+        return reading is not None and now_ms - reading.time_ms <= limit(reading)
 
     facility = r.one("facility")
     meter = r.one("heat_meter")
@@ -186,9 +191,12 @@ def site_status(
         _loop_question(cfg, loop, pump, fresh(loop)),
         _consumer_question(cfg, consumer, tank, dump, fresh(consumer)),
     ]
+    for q, reading in zip(questions, (facility, meter, loop, consumer), strict=True):
+        q.stale_ms = limit(reading)
 
-    newest = r.newest_ms
-    stale = newest is None or now_ms - newest > stale_ms
+    newest_reading = max(r.series.values(), key=lambda x: x.time_ms, default=None)
+    newest = newest_reading.time_ms if newest_reading else None
+    stale = newest is None or now_ms - newest > limit(newest_reading)
     levels = {q.level for q in questions}
     alarms = alarms or []
     unacknowledged = [a for a in alarms if a.state == "firing" and a.severity in ("critical", "major")]
@@ -220,6 +228,7 @@ def site_status(
         consumer=_consumer_short(consumer),
         newest_ms=newest,
         stale=stale,
+        stale_ms=limit(newest_reading),
         electrical=_electrical(cfg, r),
         thermal=_thermal(r),
         workload=_workload(cfg, r),
@@ -366,7 +375,10 @@ def _row(name, reading, specs) -> Row:
     if reading is None:
         return Row(name, [(label, "—") for label, _, _ in specs], None, Level.UNKNOWN)
     return Row(
-        name, [(label, _fmt(reading.fields.get(fld), unit)) for label, fld, unit in specs], reading.time_ms
+        name,
+        [(label, _fmt(reading.fields.get(fld), unit)) for label, fld, unit in specs],
+        reading.time_ms,
+        stale_ms=reading.stale_after_ms,  # None: the page's default limit
     )
 
 

@@ -195,6 +195,9 @@ class Reading:
     tags: dict[str, str]
     time_ms: int
     fields: dict[str, FieldValue] = field(default_factory=dict)
+    # How old this point may get before the series counts as stale, from the series'
+    # own cadence (set by the telemetry pump once it knows it; None: use the default).
+    stale_after_ms: int | None = None
 
     @property
     def time(self) -> datetime:

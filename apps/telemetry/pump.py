@@ -16,7 +16,9 @@ decides what "now" is and handlers judge staleness and alarm delays against it.
 from __future__ import annotations
 
 import logging
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,6 +79,40 @@ class Snapshot:
         return self.sites.get(slug) or SiteReadings(slug)
 
 
+STALE_GRACE_MS = (1_500, 3_000)  # slack past an expected point: half an interval, within these
+
+
+@dataclass
+class Cadence:
+    """How often a series' new points turn up, learnt from the last few: the interval
+    between their times and how late each arrives (an agent that sends in batches). A
+    point is overdue once the next one should have arrived: its age passes the usual lag
+    plus the usual interval, plus a little slack, so a stopped series shows as stale
+    within a few seconds of its first missed point rather than after a fixed half minute."""
+
+    intervals: deque = field(default_factory=lambda: deque(maxlen=9))
+    lags: deque = field(default_factory=lambda: deque(maxlen=9))
+
+    def saw(self, *, interval_ms: int, lag_ms: int) -> None:
+        self.intervals.append(interval_ms)
+        self.lags.append(max(0, lag_ms))
+
+    def stale_after_ms(self) -> int | None:
+        if not self.intervals:
+            return None
+        interval, lag = statistics.median(self.intervals), statistics.median(self.lags)
+        low, high = STALE_GRACE_MS
+        return int(lag + interval + min(max(interval / 2, low), high))
+
+
+def stale_after_ms(reading: Reading | None, *, default_s: float) -> int:
+    """How old ``reading`` may be before it counts as stale: from its series' cadence
+    when the pump knows it, else ``default_s``."""
+    if reading is not None and reading.stale_after_ms:
+        return reading.stale_after_ms
+    return int(default_s * 1000)
+
+
 class TelemetryPump:
     def __init__(
         self,
@@ -93,6 +129,7 @@ class TelemetryPump:
         self.lookback = lookback or settings.HEATOPS_PUMP_LOOKBACK
         self.seed_lookback = seed_lookback or settings.HEATOPS_PUMP_SEED_LOOKBACK
         self.state: dict[str, SiteReadings] = {}
+        self.cadence: dict[tuple[str, SeriesKey], Cadence] = {}
         self.seeded = False
         self.ticks = 0
 
@@ -109,12 +146,17 @@ class TelemetryPump:
             )
         except InfluxError as exc:
             return Snapshot(taken_at=now, influx_ok=False, error=str(exc), sites=self.state)
+        changed = self.merge(readings, now=now if self.seeded else None)
         self.seeded = True
-        changed = self._merge(readings)
         return Snapshot(taken_at=now, influx_ok=True, sites=self.state, changed=changed)
 
-    def _merge(self, readings: list[Reading]) -> set[str]:
+    def merge(self, readings: list[Reading], *, now: datetime | None = None) -> set[str]:
+        """Merge a read into the state: the newest point of each series wins. ``now`` is
+        when this read was made, to learn each series' cadence from when its new points
+        turn up (None for a first read, whose points may have been there for days).
+        Returns the sites with a new point."""
         changed = set()
+        now_ms = int(now.timestamp() * 1000) if now is not None else None
         for reading in readings:
             slug = reading.tags.get("site")
             if not slug:
@@ -123,6 +165,10 @@ class TelemetryPump:
             key = series_key(reading.measurement, reading.tags)
             known = site.series.get(key)
             if known is None or reading.time_ms > known.time_ms:
+                cadence = self.cadence.setdefault((slug, key), Cadence())
+                if known is not None and now_ms is not None:
+                    cadence.saw(interval_ms=reading.time_ms - known.time_ms, lag_ms=now_ms - reading.time_ms)
+                reading.stale_after_ms = cadence.stale_after_ms()
                 site.series[key] = reading
                 changed.add(slug)
         return changed

@@ -146,7 +146,15 @@ INFLUX = {
 HEATOPS_PUMP_TICK_S = float(env("HEATOPS_PUMP_TICK_S", "0.5"))
 HEATOPS_PUMP_LOOKBACK = env("HEATOPS_PUMP_LOOKBACK", "60s")  # how late a point may arrive and still show
 HEATOPS_PUMP_SEED_LOOKBACK = env("HEATOPS_PUMP_SEED_LOOKBACK", "7d")  # first read after a start
-HEATOPS_PUMP_HANDLERS = ["apps.alarms.evaluation.evaluate", "apps.dashboard.live.publish"]
+# Called in this order with each tick's snapshot: alarms first, so a tick's new alarms are
+# on the pages that tick renders; then the InfluxDB watch; then the live pages.
+HEATOPS_PUMP_HANDLERS = [
+    "apps.alarms.evaluation.evaluate",
+    "apps.alarms.system.influx_watch",
+    "apps.dashboard.live.publish",
+]
+# InfluxDB unreachable this long (seconds): every active site gets a critical alarm.
+HEATOPS_INFLUX_DOWN_ALARM_S = float(env("HEATOPS_INFLUX_DOWN_ALARM_S", "60"))
 HEATOPS_STALE_AFTER_S = float(env("HEATOPS_STALE_AFTER_S", "30"))  # no new point for longer: stale
 
 # --- Ingest endpoint (docs/ingest.md) -------------------------------------------------

@@ -1,6 +1,8 @@
 // Ages and staleness of every live number, and the state of the live connection.
-// A number whose reading is older than the stale limit turns grey and says so, even if
-// the server has gone quiet: nothing frozen may look live.
+// A number whose reading is older than its limit turns grey and says so, even if the
+// server has gone quiet: nothing frozen may look live. The limit is the element's own
+// (data-stale-ms, from its series' cadence: a few seconds past the first missed point)
+// or the page's default (data-stale-after on <body>, in seconds).
 (function () {
   "use strict";
   var staleAfter = (parseFloat(document.body.dataset.staleAfter) || 30) * 1000;
@@ -25,7 +27,8 @@
         if (age) age.textContent = "no data";
         return;
       }
-      var old = now - ts > staleAfter;
+      var limit = parseInt(el.dataset.staleMs, 10) || staleAfter;
+      var old = now - ts > limit;
       el.classList.toggle("is-stale", old);
       if (age) age.textContent = old ? "stale: last reading " + ago(now - ts) + " ago" : "updated " + ago(now - ts) + " ago";
     });
@@ -39,7 +42,14 @@
   document.body.addEventListener("htmx:wsAfterMessage", refreshAges);
 
   var banner = document.getElementById("connection");
-  document.body.addEventListener("htmx:wsClose", function () { if (banner) banner.hidden = false; });
+  document.body.addEventListener("htmx:wsClose", function (e) {
+    if (banner) banner.hidden = false;
+    // 4403: the server closed the socket because this person's access changed (access
+    // removed, logged out, account deactivated). Reload: the page checks access afresh and
+    // either reconnects or says the site is not there / asks to log in.
+    var code = e.detail && e.detail.event && e.detail.event.code;
+    if (code === 4401 || code === 4403) window.location.reload();
+  });
   document.body.addEventListener("htmx:wsError", function () { if (banner) banner.hidden = false; });
   document.body.addEventListener("htmx:wsOpen", function () { if (banner) banner.hidden = true; });
 })();

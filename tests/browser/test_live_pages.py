@@ -127,3 +127,32 @@ def test_an_alarm_fires_on_every_open_dashboard_and_one_acknowledgement_reaches_
     )
     second.screenshot(path=str(ARTIFACTS / "site-pool-alarm.png"), full_page=True)
     first.screenshot(path=str(ARTIFACTS / "portfolio-alarm.png"))
+
+
+def test_a_number_turns_grey_within_seconds_of_its_first_missed_reading(live, browser):
+    """An agent writing every second stops: the number greys out a few seconds after the
+    reading it should have sent, not after a fixed half minute."""
+    outside_agent = InfluxClient(url=live.influx_url, database=live.database, retention_policy="heatops")
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    log_in(page, live.web_url)
+    page.goto(live.web_url + "/sites/school/")
+    page.wait_for_function("() => document.querySelector('#live-points') !== null")
+    power = page.locator("#q-power")
+    for i in range(8):  # one point a second, as a site's agent sends them
+        outside_agent.write(
+            [
+                Point(
+                    "facility",
+                    {"site": "school"},
+                    {"it_power_kw": 20.0 + i, "total_power_kw": 24.0},
+                    datetime.now(UTC),
+                )
+            ]
+        )
+        page.wait_for_timeout(1000)
+    expect(power.locator(".number")).to_have_text("27.0 kW", timeout=5_000)
+    expect(power).not_to_have_class(re.compile("is-stale"))
+    limit_ms = int(power.get_attribute("data-stale-ms"))
+    assert 1000 < limit_ms <= 5000, limit_ms  # learnt from the cadence; the default is 30 s
+    expect(power).to_have_class(re.compile("is-stale"), timeout=10_000)  # and nothing more was written
+    expect(power.locator(".age")).to_contain_text("stale: last reading")
