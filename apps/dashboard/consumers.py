@@ -1,4 +1,9 @@
-"""Websockets of the live pages. They forward what the pump rendered; they never query."""
+"""Websockets of the live pages. They forward what the pump rendered; they never query.
+
+Access is checked at connect and again before every event is forwarded (one cache read,
+``apps/accounts/access.py``): once the person's site access, account or session changes,
+the socket closes with 4403 instead, and the page reloads, checking access afresh.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.cache import cache
 
+from apps.accounts.access import access_stamp, access_unchanged
 from apps.accounts.selectors import site_visible_to, sites_visible_to
 
 from .live import SYSTEM_GROUP, SYSTEM_KEY, site_group, site_key
@@ -18,11 +24,37 @@ async def _cached(key: str):
         return None
 
 
+ACCESS_CHANGED = 4403
+
+
 class LiveConsumer(AsyncWebsocketConsumer):
-    """Common to both pages: join groups only after the checks, accept last, then send
-    the current state at once so a new or reconnecting browser is up to date."""
+    """Common to every live page: take the access stamp, check access, join groups, accept
+    last, then send the current state at once so a new or reconnecting browser is up to
+    date. Every handler forwards only through ``forward``, which re-checks access."""
 
     groups_joined: list[str]
+    access = None
+    revoked = False
+
+    async def authenticated(self) -> bool:
+        """A logged-in person; the stamp is taken before access is checked, so a change
+        made during the check closes the socket at its first event."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return False
+        self.access = await access_stamp(self.scope)
+        return True
+
+    async def forward(self, text: str) -> None:
+        if self.revoked:
+            return
+        if not await access_unchanged(self.access):
+            self.revoked = True
+            await self.leave()
+            await self.close(code=ACCESS_CHANGED)
+            return
+        await self.send(text_data=text)
 
     async def join(self, groups: list[str]) -> None:
         self.groups_joined = [*groups, SYSTEM_GROUP]
@@ -33,20 +65,23 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if system:
             await self.send(text_data=system)
 
-    async def disconnect(self, code):
+    async def leave(self) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
+
+    async def disconnect(self, code):
+        await self.leave()
 
     async def system_status(self, event):
-        await self.send(text_data=event["html"])
+        await self.forward(event["html"])
 
 
 class SiteConsumer(LiveConsumer):
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+        if not await self.authenticated():
             return
+        user = self.scope["user"]
         site = await database_sync_to_async(site_visible_to)(user, self.scope["url_route"]["kwargs"]["slug"])
         if site is None:
             await self.close(code=4403)
@@ -57,21 +92,20 @@ class SiteConsumer(LiveConsumer):
             await self.send(text_data=payload["site_html"])
 
     async def telemetry_update(self, event):
-        await self.send(text_data=event["site_html"])
+        await self.forward(event["site_html"])
 
     async def alarms_update(self, event):
         html = event["html"]
         if event["fired"]:  # a new alarm goes on top of the site's list
             html = f'<div hx-swap-oob="afterbegin:#site-alarms-{event["site_slug"]}">{html}</div>'
-        await self.send(text_data=html)
+        await self.forward(html)
 
 
 class PortfolioConsumer(LiveConsumer):
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+        if not await self.authenticated():
             return
+        user = self.scope["user"]
         pks = await database_sync_to_async(
             lambda: list(sites_visible_to(user).values_list("pk", flat=True))
         )()
@@ -82,7 +116,7 @@ class PortfolioConsumer(LiveConsumer):
                 await self.send(text_data=payload["tile_html"])
 
     async def telemetry_update(self, event):
-        await self.send(text_data=event["tile_html"])
+        await self.forward(event["tile_html"])
 
     async def alarms_update(self, event):
         """Tiles show alarms as the pump renders them, within a tick."""
@@ -92,10 +126,9 @@ class AlarmListConsumer(LiveConsumer):
     """The alarm list: changes to alarms of the person's sites that match the page's filters."""
 
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+        if not await self.authenticated():
             return
+        user = self.scope["user"]
         from urllib.parse import parse_qs
 
         query = parse_qs(self.scope.get("query_string", b"").decode())
@@ -126,4 +159,4 @@ class AlarmListConsumer(LiveConsumer):
         html = event["html"]
         if event["fired"]:
             html = f'<div hx-swap-oob="afterbegin:#alarm-list">{html}</div>'
-        await self.send(text_data=html)
+        await self.forward(html)
