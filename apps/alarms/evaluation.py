@@ -67,7 +67,7 @@ class Evaluator:
         reading = readings.one(measurement, **(tags or {}))
         if reading is None or fld not in reading.fields:
             return None, None
-        return _number(reading.fields[fld]), reading.time_ms / 1000
+        return _number(reading.fields[fld]), reading.time_of(fld) / 1000
 
     def _rate(self, mem: RuleMemory, key: int, t: float, value: float, window_s: float) -> float | None:
         hist = mem.history.setdefault(key, deque())

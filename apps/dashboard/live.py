@@ -194,7 +194,10 @@ def current_site_payload(site: Site) -> dict:
     pump = TelemetryPump(client=get_client(), handlers=[])
     try:
         readings = pump.client.latest(
-            lookback=settings.HEATOPS_PUMP_SEED_LOOKBACK, tags={"site": site.slug}, now=now
+            lookback=settings.HEATOPS_PUMP_SEED_LOOKBACK,
+            points=settings.HEATOPS_PUMP_SEED_POINTS,
+            tags={"site": site.slug},
+            now=now,
         )
         pump.merge(readings)
     except InfluxError:

@@ -164,6 +164,24 @@ def _newest(*readings) -> int | None:
     return max(times) if times else None
 
 
+def _seen(reading, names) -> int | None:
+    """When the oldest of ``names`` that ``reading`` holds was written (each field keeps its
+    own time: an agent may write a series' fields in separate points)."""
+    if reading is None:
+        return None
+    times = [reading.time_of(n) for n in names if n in reading.fields]
+    return min(times) if times else reading.time_ms
+
+
+# the fields each question's answer rests on
+QUESTION_FIELDS = {
+    "power": ("it_power_kw",),
+    "heat": ("power_kw",),
+    "loop": ("supply_temp_c", "return_temp_c", "flow_m3h", "delta_t_k"),
+    "consumer": ("delivered_kw", "demand_kw", "online"),
+}
+
+
 def site_status(
     cfg: SiteConfig, r: SiteReadings, *, now: datetime, stale_after_s: float, alarms: list | None = None
 ) -> SiteStatus:
@@ -172,8 +190,8 @@ def site_status(
     def limit(reading) -> int:
         return stale_after_ms(reading, default_s=stale_after_s)
 
-    def fresh(reading) -> bool:
-        return reading is not None and now_ms - reading.time_ms <= limit(reading)
+    def fresh(reading, key: str) -> bool:
+        return reading is not None and now_ms - _seen(reading, QUESTION_FIELDS[key]) <= limit(reading)
 
     facility = r.one("facility")
     meter = r.one("heat_meter")
@@ -186,12 +204,14 @@ def site_status(
     it_kw = facility.fields.get("it_power_kw") if facility else r.total("rack", "power_kw")
     heat_kw = r.total("heat_meter", "power_kw")
     questions = [
-        _power_question(cfg, it_kw, facility, fresh(facility)),
-        _heat_question(it_kw, heat_kw, meter, fresh(meter)),
-        _loop_question(cfg, loop, pump, fresh(loop)),
-        _consumer_question(cfg, consumer, tank, dump, fresh(consumer)),
+        _power_question(cfg, it_kw, facility, fresh(facility, "power")),
+        _heat_question(it_kw, heat_kw, meter, fresh(meter, "heat")),
+        _loop_question(cfg, loop, pump, fresh(loop, "loop")),
+        _consumer_question(cfg, consumer, tank, dump, fresh(consumer, "consumer")),
     ]
     for q, reading in zip(questions, (facility, meter, loop, consumer), strict=True):
+        if reading is not None:
+            q.time_ms = _seen(reading, QUESTION_FIELDS[q.key])
         q.stale_ms = limit(reading)
 
     newest_reading = max(r.series.values(), key=lambda x: x.time_ms, default=None)
@@ -377,7 +397,7 @@ def _row(name, reading, specs) -> Row:
     return Row(
         name,
         [(label, _fmt(reading.fields.get(fld), unit)) for label, fld, unit in specs],
-        reading.time_ms,
+        _seen(reading, [fld for _, fld, _ in specs]),
         stale_ms=reading.stale_after_ms,  # None: the page's default limit
     )
 
@@ -489,5 +509,5 @@ def _points(facility, meter, loop, tank, consumer) -> dict[str, list]:
         ("delivered_kw", consumer, "delivered_kw"),
     ):
         if reading is not None and isinstance(reading.fields.get(fld), int | float):
-            points[name] = [reading.time_ms, reading.fields[fld]]
+            points[name] = [reading.time_of(fld), reading.fields[fld]]
     return points

@@ -195,6 +195,9 @@ class Reading:
     tags: dict[str, str]
     time_ms: int
     fields: dict[str, FieldValue] = field(default_factory=dict)
+    # When each field was last written, where it differs from ``time_ms`` (an agent that
+    # writes a series' fields in separate points): each number has its own age.
+    field_ms: dict[str, int] = field(default_factory=dict)
     # How old this point may get before the series counts as stale, from the series'
     # own cadence (set by the telemetry pump once it knows it; None: use the default).
     stale_after_ms: int | None = None
@@ -202,6 +205,10 @@ class Reading:
     @property
     def time(self) -> datetime:
         return datetime.fromtimestamp(self.time_ms / 1000, tz=UTC)
+
+    def time_of(self, name: str) -> int:
+        """When the field ``name`` was last written (epoch ms)."""
+        return self.field_ms.get(name, self.time_ms)
 
 
 def where_clause(
@@ -520,27 +527,39 @@ class InfluxClient:
         measurements: Sequence[str] | None = None,
         tags: Mapping[str, str] | None = None,
         now: datetime | None = None,
+        points: int = 1,
     ) -> list[Reading]:
-        """The latest point of every series (of every site) in one query.
+        """The latest reading of every series (of every site) in one query.
 
         ``lookback`` bounds how far back from ``now`` (heatops' clock, this machine's by
         default; never InfluxDB's own ``now()``, whose clock may differ) a series' last
         point may lie; older series are absent from the answer (and so show as stale
-        upstream).
+        upstream). With ``points`` > 1 the last that many points of each series are read
+        and folded into one reading that holds each field's newest value and its time, so
+        a field written in a point of its own is not hidden by the next point without it.
         """
         source = ", ".join(quote_ident(m) for m in measurements) if measurements else "/.*/"
         start = (now or datetime.now(UTC)) - duration_delta(lookback)
         statement = (
-            f"SELECT * FROM {source}{where_clause(tags, start=start)} GROUP BY * ORDER BY time DESC LIMIT 1"
+            f"SELECT * FROM {source}{where_clause(tags, start=start)} "
+            f"GROUP BY * ORDER BY time DESC LIMIT {int(points)}"
         )
         readings = []
         for series in self.select(statement):
             # GROUP BY * over several measurements names every tag key; '' means absent
             tags = {k: v for k, v in series.tags.items() if v != ""}
-            for row in series.rows():
+            reading = None
+            for row in series.rows():  # newest first
                 time_ms = row.pop("time")
                 values = {k: v for k, v in row.items() if v is not None and k not in series.tags}
-                readings.append(Reading(series.name, tags, time_ms, values))
+                if reading is None:
+                    reading = Reading(series.name, tags, time_ms, values, dict.fromkeys(values, time_ms))
+                    continue
+                for name, value in values.items():
+                    if name not in reading.fields:
+                        reading.fields[name], reading.field_ms[name] = value, time_ms
+            if reading is not None:
+                readings.append(reading)
         return readings
 
     def window(

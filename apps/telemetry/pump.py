@@ -142,7 +142,9 @@ class TelemetryPump:
         now = now or datetime.now(UTC)
         try:
             readings = self.client.latest(
-                lookback=self.seed_lookback if not self.seeded else self.lookback, now=now
+                lookback=self.lookback if self.seeded else self.seed_lookback,
+                points=settings.HEATOPS_PUMP_POINTS if self.seeded else settings.HEATOPS_PUMP_SEED_POINTS,
+                now=now,
             )
         except InfluxError as exc:
             return Snapshot(taken_at=now, influx_ok=False, error=str(exc), sites=self.state)
@@ -164,13 +166,35 @@ class TelemetryPump:
             site = self.state.setdefault(slug, SiteReadings(slug))
             key = series_key(reading.measurement, reading.tags)
             known = site.series.get(key)
-            if known is None or reading.time_ms > known.time_ms:
-                cadence = self.cadence.setdefault((slug, key), Cadence())
-                if known is not None and now_ms is not None:
-                    cadence.saw(interval_ms=reading.time_ms - known.time_ms, lag_ms=now_ms - reading.time_ms)
-                reading.stale_after_ms = cadence.stale_after_ms()
+            if known is None:
+                self.cadence[(slug, key)] = Cadence()
                 site.series[key] = reading
                 changed.add(slug)
+                continue
+            newer = {
+                name: value
+                for name, value in reading.fields.items()
+                if reading.time_of(name) > known.time_of(name)
+            }
+            if not newer:
+                continue
+            cadence = self.cadence.setdefault((slug, key), Cadence())
+            if reading.time_ms > known.time_ms and now_ms is not None:
+                cadence.saw(interval_ms=reading.time_ms - known.time_ms, lag_ms=now_ms - reading.time_ms)
+            # each field keeps its own newest value and time: a point carrying only some
+            # of a series' fields does not blank the others
+            fields = {**known.fields, **newer}
+            field_ms = {name: known.time_of(name) for name in known.fields}
+            field_ms.update((name, reading.time_of(name)) for name in newer)
+            site.series[key] = Reading(
+                reading.measurement,
+                reading.tags,
+                max(field_ms.values()),
+                fields,
+                field_ms,
+                cadence.stale_after_ms(),
+            )
+            changed.add(slug)
         return changed
 
     def tick(self, *, now: datetime | None = None) -> Snapshot:

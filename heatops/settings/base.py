@@ -146,6 +146,10 @@ INFLUX = {
 HEATOPS_PUMP_TICK_S = float(env("HEATOPS_PUMP_TICK_S", "0.5"))
 HEATOPS_PUMP_LOOKBACK = env("HEATOPS_PUMP_LOOKBACK", "60s")  # how late a point may arrive and still show
 HEATOPS_PUMP_SEED_LOOKBACK = env("HEATOPS_PUMP_SEED_LOOKBACK", "7d")  # first read after a start
+# Points read per series: on each tick (so fields written in points of their own within
+# one tick are all seen), and on the first read after a start.
+HEATOPS_PUMP_POINTS = int(env("HEATOPS_PUMP_POINTS", "3"))
+HEATOPS_PUMP_SEED_POINTS = int(env("HEATOPS_PUMP_SEED_POINTS", "20"))
 # Called in this order with each tick's snapshot: alarms first, so a tick's new alarms are
 # on the pages that tick renders; then the InfluxDB watch; then the live pages.
 HEATOPS_PUMP_HANDLERS = [

@@ -46,3 +46,28 @@ def test_until_the_cadence_is_known_the_default_limit_holds(demo_sites, influx, 
         stale_after_s=30,
     )
     assert not status.stale and status.stale_ms == 30_000
+
+
+def test_a_point_with_one_field_keeps_the_others_with_their_own_age(demo_sites, influx, now, settings):
+    """A BMS gateway writes the loop's flow on its own: the temperatures stay on the page,
+    with the age of their own last reading."""
+    cfg = SiteConfig.from_site(demo_sites["pool"])
+    full = now - timedelta(seconds=20)
+    loop = {"site": "pool", "loop": "primary"}
+    influx.write([Point("loop", loop, {"supply_temp_c": 45.0, "return_temp_c": 38.0, "flow_m3h": 6.0}, full)])
+    live = TelemetryPump(client=influx, handlers=[])
+    live.tick(now=full + timedelta(seconds=1))
+    influx.write([Point("loop", loop, {"flow_m3h": 5.5}, now - timedelta(seconds=2))])
+    live.tick(now=now)
+    started_later = TelemetryPump(client=influx, handlers=[])  # its first read sees both points
+    started_later.tick(now=now)
+
+    for pump in (live, started_later):
+        reading = pump.state["pool"].one("loop", loop="primary")
+        assert reading.fields == {"supply_temp_c": 45.0, "return_temp_c": 38.0, "flow_m3h": 5.5}
+        assert reading.time_of("flow_m3h") - reading.time_of("supply_temp_c") == 18_000
+        status = site_status(cfg, pump.state["pool"], now=now, stale_after_s=30)
+        row = next(r for r in status.thermal if r.name == "Primary loop")
+        assert row.values == [("supply", "45.0 °C"), ("return", "38.0 °C"), ("flow", "5.5 m³/h")]
+        assert row.time_ms == int(full.timestamp() * 1000)  # as old as its oldest number
+        assert status.points["supply_c"][0] == int(full.timestamp() * 1000)  # charts place it then
