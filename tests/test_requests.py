@@ -1,6 +1,9 @@
 """Requests as clients get them wrong: an oversize body is the client's mistake."""
 
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -26,3 +29,32 @@ def test_the_favicon_browsers_ask_for_is_there(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
     assert "<svg" in open(finders.find("favicon.svg")).read()
+
+
+def test_links_follow_the_port_heatops_is_served_on(tmp_path):
+    """Alarm emails and webhooks link to where deploy/run serves heatops, not a fixed port."""
+
+    def base_url(**env):
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"HEATOPS_BASE_URL", "HEATOPS_BIND", "HEATOPS_PORT"}
+        }
+        code = "import django; django.setup(); from django.conf import settings; print(settings.HEATOPS_BASE_URL)"
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            env={
+                **base,
+                "DJANGO_SETTINGS_MODULE": "heatops.settings.dev",
+                "HEATOPS_VAR": str(tmp_path),
+                **env,
+            },
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    assert base_url(HEATOPS_PORT="8123") == "http://127.0.0.1:8123"
+    assert base_url(HEATOPS_BIND="0.0.0.0", HEATOPS_PORT="9000") == "http://localhost:9000"
+    assert base_url(HEATOPS_BASE_URL="https://heat.example.org/") == "https://heat.example.org"

@@ -199,7 +199,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Alarm notifications and escalations have their own queue: a slow report never delays a page.
 CELERY_TASK_ROUTES = {"alarms.*": {"queue": "alarms"}}
-HEATOPS_BASE_URL = env("HEATOPS_BASE_URL", "http://127.0.0.1:8000")
+# Where people reach heatops, for links in emails, webhooks and the API: by default where
+# deploy/run serves it (HEATOPS_BIND, HEATOPS_PORT); set it behind a proxy.
+_bind = env("HEATOPS_BIND", "127.0.0.1")
+HEATOPS_BASE_URL = env(
+    "HEATOPS_BASE_URL",
+    f"http://{'localhost' if _bind in ('', '0.0.0.0', '::') else _bind}:{env('HEATOPS_PORT', '8000')}",
+).rstrip("/")
 # Log-in throttling (apps/accounts/throttle.py): failures allowed per account and per
 # address within the lockout time, then refused for that long.
 HEATOPS_LOGIN_MAX_FAILURES = int(env("HEATOPS_LOGIN_MAX_FAILURES", "5"))
