@@ -264,3 +264,10 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from .webhooks import webhook_url_problem
+
+        problem = webhook_url_problem(self.url) if self.url else ""
+        if problem:
+            raise ValidationError({"url": problem})

@@ -4,6 +4,7 @@ are set here, once."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import httpx
@@ -15,6 +16,9 @@ from .choices import EventKind
 from .models import Alarm, AlarmEvent, Webhook
 from .notify import body_of, payload, recipients, sign, webhooks_for
 from .services import alarm_escalate_due
+from .webhooks import WebhookRefused, WebhookUnresolvable, webhook_post
+
+log = logging.getLogger(__name__)
 
 RETRY = {"autoretry_for": (httpx.HTTPError,), "retry_backoff": 2, "retry_backoff_max": 300, "max_retries": 8}
 
@@ -51,17 +55,29 @@ def alarm_webhook_task(alarm_id: int, transition: str, level: int, webhook_id: i
         return
     body = body_of(payload(alarm, transition, level))
     timestamp = str(int(time.time()))
-    response = httpx.post(
-        hook.url,
-        content=body,
-        timeout=10,
-        headers={
-            "Content-Type": "application/json",
-            "X-Heatops-Timestamp": timestamp,
-            "X-Heatops-Signature": sign(hook.secret, timestamp, body),
-            "X-Heatops-Event": f"alarm.{transition}",
-        },
-    )
+    try:
+        response = webhook_post(
+            hook.url,
+            body=body,
+            timeout=10,
+            headers={
+                "Content-Type": "application/json",
+                "X-Heatops-Timestamp": timestamp,
+                "X-Heatops-Signature": sign(hook.secret, timestamp, body),
+                "X-Heatops-Event": f"alarm.{transition}",
+            },
+        )
+    except WebhookUnresolvable as exc:  # DNS may answer again: retried with backoff
+        raise httpx.ConnectError(str(exc)) from exc
+    except WebhookRefused as exc:  # an address heatops never sends to: not retried
+        log.warning("webhook %s (%s) not sent: %s", hook.pk, hook.name, exc)
+        AlarmEvent.objects.create(
+            alarm=alarm,
+            kind=EventKind.NOTIFIED,
+            at=timezone.now(),
+            note=f"webhook {hook.name!r} refused: {exc}",
+        )
+        return
     response.raise_for_status()  # a 4xx/5xx is retried with backoff
 
 

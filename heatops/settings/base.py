@@ -206,6 +206,10 @@ HEATOPS_BASE_URL = env(
     "HEATOPS_BASE_URL",
     f"http://{'localhost' if _bind in ('', '0.0.0.0', '::') else _bind}:{env('HEATOPS_PORT', '8000')}",
 ).rstrip("/")
+# Webhooks (apps/alarms/webhooks.py) go to public addresses on these ports only; hosts
+# listed here (names or IP literals, e.g. a chat bridge on the LAN) may be anywhere.
+HEATOPS_WEBHOOK_PORTS = [int(p) for p in env_list("HEATOPS_WEBHOOK_PORTS", "80,443")]
+HEATOPS_WEBHOOK_ALLOW_HOSTS = env_list("HEATOPS_WEBHOOK_ALLOW_HOSTS", "")
 # Log-in throttling (apps/accounts/throttle.py): failures allowed per account and per
 # address within the lockout time, then refused for that long.
 HEATOPS_LOGIN_MAX_FAILURES = int(env("HEATOPS_LOGIN_MAX_FAILURES", "5"))

@@ -268,7 +268,10 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_webhooks_carry_a_verifiable_hmac_signature(flow_rule, people, django_capture_on_commit_callbacks):
+def test_webhooks_carry_a_verifiable_hmac_signature(
+    flow_rule, people, settings, django_capture_on_commit_callbacks
+):
+    settings.HEATOPS_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]  # the receiver is on loopback
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
