@@ -2,8 +2,10 @@
 and a signed JSON POST to each webhook.
 
 Webhook signature: ``X-Heatops-Signature: sha256=<hex>``, the HMAC-SHA256 with the
-webhook's secret of ``<X-Heatops-Timestamp>.<raw body>``. A receiver recomputes it and
-compares in constant time (``verify_signature``), and may refuse old timestamps.
+webhook's secret of ``<X-Heatops-Timestamp>.<raw body>``. A receiver recomputes it,
+compares in constant time and refuses a timestamp more than 5 minutes away from its own
+clock (``verify_signature``), and ignores a ``delivery`` id it has already seen: the id
+(also in ``X-Heatops-Delivery``) is the same for every attempt at one notification.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
+import uuid
 
 from django.conf import settings
 from django.db.models import Q
@@ -23,8 +27,38 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def verify_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+SIGNATURE_MAX_AGE_S = 300
+
+
+def verify_signature(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    *,
+    now: float | None = None,
+    max_age_s: int = SIGNATURE_MAX_AGE_S,
+) -> bool:
+    """What a receiver checks: the signature, in constant time, and that the timestamp is
+    within ``max_age_s`` of its own clock (so a captured request cannot be replayed later)."""
+    try:
+        age = (time.time() if now is None else now) - int(timestamp)
+    except ValueError:
+        return False
+    if abs(age) > max_age_s:
+        return False
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+_DELIVERY_NAMESPACE = uuid.UUID("6b0f7c5e-8a53-4c1e-9d2a-3f1e2d4c5b6a")
+
+
+def delivery_id(alarm: Alarm, transition: str, level: int, webhook_id: int) -> str:
+    """One id per notification of one webhook: every retry, and a task run twice, send
+    the same one, so the receiver can drop repeats. A transition happens once per alarm
+    (once per level for escalations), and the fire time tells alarms of reused ids apart."""
+    name = f"alarm:{alarm.pk}:{alarm.fired_at.isoformat()}:{transition}:{level}:webhook:{webhook_id}"
+    return str(uuid.uuid5(_DELIVERY_NAMESPACE, name))
 
 
 def call_chain(alarm: Alarm) -> list[list]:
@@ -75,8 +109,11 @@ def alarm_data(alarm: Alarm) -> dict:
     }
 
 
-def payload(alarm: Alarm, transition: str, level: int) -> dict:
-    return {"event": f"alarm.{transition}", "alarm": {**alarm_data(alarm), "escalation_level": level}}
+def payload(alarm: Alarm, transition: str, level: int, *, delivery: str | None = None) -> dict:
+    data = {"event": f"alarm.{transition}", "alarm": {**alarm_data(alarm), "escalation_level": level}}
+    if delivery:
+        data["delivery"] = delivery  # in the signed body, so it cannot be changed on a replay
+    return data
 
 
 def body_of(data: dict) -> bytes:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .choices import EventKind
 from .models import Alarm, AlarmEvent, Webhook
-from .notify import body_of, payload, recipients, sign, webhooks_for
+from .notify import body_of, delivery_id, payload, recipients, sign, webhooks_for
 from .services import alarm_escalate_due
 from .webhooks import WebhookRefused, WebhookUnresolvable, webhook_post
 
@@ -53,8 +53,9 @@ def alarm_webhook_task(alarm_id: int, transition: str, level: int, webhook_id: i
     hook = Webhook.objects.filter(pk=webhook_id, is_active=True).first()
     if alarm is None or hook is None:
         return
-    body = body_of(payload(alarm, transition, level))
-    timestamp = str(int(time.time()))
+    delivery = delivery_id(alarm, transition, level, hook.pk)
+    body = body_of(payload(alarm, transition, level, delivery=delivery))
+    timestamp = str(int(time.time()))  # each attempt signs afresh: retries are never "old"
     try:
         response = webhook_post(
             hook.url,
@@ -65,6 +66,7 @@ def alarm_webhook_task(alarm_id: int, transition: str, level: int, webhook_id: i
                 "X-Heatops-Timestamp": timestamp,
                 "X-Heatops-Signature": sign(hook.secret, timestamp, body),
                 "X-Heatops-Event": f"alarm.{transition}",
+                "X-Heatops-Delivery": delivery,
             },
         )
     except WebhookUnresolvable as exc:  # DNS may answer again: retried with backoff

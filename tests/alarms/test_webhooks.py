@@ -18,7 +18,8 @@ from django.urls import reverse
 from apps.alarms import services
 from apps.alarms.choices import RuleKind
 from apps.alarms.models import AlarmEvent, AlarmRule, Webhook
-from apps.alarms.notify import verify_signature
+from apps.alarms.notify import sign, verify_signature
+from apps.alarms.tasks import alarm_webhook_task
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +157,28 @@ def test_an_allowed_host_receives_it_at_the_address_checked_with_its_own_host_na
     assert headers["Host"] == f"localhost:{receiver.server_port}"
     assert json.loads(body)["event"] == "alarm.fired"
     assert verify_signature("s3cret", headers["X-Heatops-Timestamp"], body, headers["X-Heatops-Signature"])
+
+
+def test_every_attempt_at_one_notification_carries_the_same_delivery_id(
+    rule, receiver, settings, django_capture_on_commit_callbacks
+):
+    """A retry (or a task run twice) sends the same id, in a header and in the signed body,
+    so the receiver can drop repeats; another notification has another id."""
+    settings.HEATOPS_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
+    hook = Webhook.objects.create(name="bridge", url=f"http://127.0.0.1:{receiver.server_port}/h", secret="s")
+    alarm = fire(rule, django_capture_on_commit_callbacks)
+    alarm_webhook_task(alarm.pk, "fired", 1, hook.pk)  # the same notification once more
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alarm_acknowledge(alarm=alarm, user=None)
+    ids = [(h["X-Heatops-Delivery"], json.loads(b)["delivery"]) for h, b in receiver.received]
+    assert [header == body for header, body in ids] == [True, True, True]
+    assert ids[0] == ids[1] and ids[2] != ids[0]
+
+
+def test_a_receiver_refuses_a_signature_older_than_five_minutes():
+    body, sent_at = b'{"event":"alarm.fired"}', 1_900_000_000
+    signature = sign("s3cret", str(sent_at), body)
+    assert verify_signature("s3cret", str(sent_at), body, signature, now=sent_at + 299)
+    assert not verify_signature("s3cret", str(sent_at), body, signature, now=sent_at + 301)
+    assert not verify_signature("s3cret", str(sent_at), body, signature, now=sent_at - 301)
+    assert not verify_signature("s3cret", "soon", body, signature, now=sent_at)
