@@ -36,7 +36,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "heatops.apps.HeatopsAdminConfig",  # django.contrib.admin, every admin scoped to the person's sites
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

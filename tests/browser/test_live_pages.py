@@ -156,3 +156,35 @@ def test_a_number_turns_grey_within_seconds_of_its_first_missed_reading(live, br
     assert 1000 < limit_ms <= 5000, limit_ms  # learnt from the cadence; the default is 30 s
     expect(power).to_have_class(re.compile("is-stale"), timeout=10_000)  # and nothing more was written
     expect(power.locator(".age")).to_contain_text("stale: last reading")
+
+
+def _capacity_geometry(page) -> dict:
+    return page.evaluate(
+        """() => {
+        const card = document.querySelector('#capacity').getBoundingClientRect();
+        const gd = document.querySelector('#chart-capacity');
+        const box = (sel) => { const el = gd.querySelector(sel); if (!el) return null;
+            const r = el.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, w: r.width, h: r.height}; };
+        return {card: {top: card.top, bottom: card.bottom, left: card.left, right: card.right},
+                title: box('.gtitle'), plot: box('.nsewdrag'), legend: box('.legend'),
+                button: box('.modebar-btn'), buttonBg: (() => { const b = gd.querySelector('.modebar-btn');
+                    return b ? getComputedStyle(b).backgroundColor : null; })(),
+                modebarPosition: (() => { const m = gd.querySelector('.modebar'); return m ? getComputedStyle(m).position : null; })()};
+    }"""
+    )
+
+
+def test_the_capacity_chart_keeps_its_layout_after_its_own_refresh(live, browser):
+    """Toolbar, title and legend where they were the first time, Plotly's styles applied."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    log_in(page, live.web_url)
+    page.goto(live.web_url + "/sites/pool/")
+    page.wait_for_selector("#chart-capacity .main-svg")
+    first = _capacity_geometry(page)
+    # the section's own refresh, as its hx-trigger="every 300s" makes it
+    page.evaluate("(url) => htmx.ajax('GET', url, {target: '#capacity'})", "/sites/pool/capacity/")
+    page.wait_for_timeout(1500)
+    again = _capacity_geometry(page)
+    assert first["modebarPosition"] == "absolute" and first["legend"]["bottom"] <= first["card"]["bottom"]
+    page.screenshot(path=str(ARTIFACTS / "capacity-after-refresh.png"), full_page=True)
+    assert again == first
