@@ -6,6 +6,11 @@ absorb, hour by hour, and on what assumptions.
 Expected demand for an hour is the consumer's mean demand at that hour of the day over
 the last 7 days (site local time), read from InfluxDB as hourly means (one query).
 Tank headroom is (100 % - state of charge) of the tank's usable heat, spread evenly.
+
+The projection starts from the plant as it is now, and a fault counts until it clears:
+with the primary pump stopped or the loop's flow lost nothing carries heat away from the
+racks, so nothing can be absorbed at all; with the consumer offline its demand counts as
+nothing (the dump path and the tank still take heat).
 """
 
 from __future__ import annotations
@@ -15,11 +20,48 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apps.telemetry.influx import InfluxClient
+from apps.telemetry.pump import SiteReadings
 
 from .status import WATER_CP, SiteConfig
 
 USABLE_TANK_DELTA_K = 20.0  # a stratified tank stores heat over about 20 K between cold and full
 HISTORY_DAYS = 7
+
+
+@dataclass(frozen=True)
+class PlantState:
+    """What of the plant's state now limits what it can absorb; each fault in plain words."""
+
+    loop_flowing: bool = True
+    consumer_online: bool = True
+    faults: tuple[str, ...] = ()
+
+    @classmethod
+    def from_readings(cls, cfg: SiteConfig, r: SiteReadings) -> PlantState:
+        faults = []
+        pump, loop, consumer = r.one("pump"), r.one("loop", loop="primary"), r.one("consumer")
+        flow = loop.fields.get("flow_m3h") if loop else None
+        stopped = pump is not None and (
+            pump.fields.get("running") is False or pump.fields.get("speed_pct") == 0
+        )
+        lost = flow is not None and (flow <= 0.01 or bool(cfg.pump_min_flow and flow < cfg.pump_min_flow))
+        if stopped or lost:
+            why = (
+                "the primary pump is stopped"
+                if stopped
+                else f"the primary loop's flow is lost ({flow:.1f} m³/h)"
+            )
+            faults.append(
+                f"Nothing can be absorbed while {why}: no water carries heat away from the racks. "
+                "Counted as 0 kW until it runs again."
+            )
+        offline = consumer is not None and consumer.fields.get("online") is False
+        if offline:
+            faults.append(
+                "The heat consumer is offline: its demand counts as 0 kW until it is back; "
+                "only the dump path and the tank take heat."
+            )
+        return cls(loop_flowing=not (stopped or lost), consumer_online=not offline, faults=tuple(faults))
 
 
 @dataclass
@@ -33,6 +75,18 @@ class CapacityProjection:
     it_kw: float | None
     assumptions: list[str]
     history_hours: int
+    faults: tuple[str, ...] = ()
+    plant: PlantState = PlantState()
+
+    def counted(self) -> dict[str, list[float | None]]:
+        """Per hour, what each source contributes to ``absorbable_kw``, after the faults."""
+        hours = len(self.hours_ms)
+        flowing, online = self.plant.loop_flowing, self.plant.consumer_online
+        return {
+            "demand": [(d if online else 0.0) if flowing else 0.0 for d in self.demand_kw],
+            "dump": [self.dump_kw if flowing else 0.0] * hours,
+            "tank": [self.tank_kw if flowing else 0.0] * hours,
+        }
 
     @property
     def minimum_kw(self) -> float | None:
@@ -47,9 +101,11 @@ def project_capacity(
     timezone: str,
     soc: float | None,
     it_kw: float | None,
+    plant: PlantState | None = None,
     now: datetime | None = None,
 ) -> CapacityProjection:
     now = now or datetime.now(UTC)
+    plant = plant or PlantState()
     tz = zoneinfo.ZoneInfo(timezone)
     series = client.window(
         measurement="consumer",
@@ -81,7 +137,14 @@ def project_capacity(
         expected = sum(values) / len(values) if values else None
         hours.append(int(hour.timestamp() * 1000))
         demand.append(expected)
-        absorbable.append(None if expected is None else expected + cfg.dump_kw + tank_kw)
+        if not plant.loop_flowing:
+            absorbable.append(0.0)
+        elif not plant.consumer_online:
+            absorbable.append(cfg.dump_kw + tank_kw)
+        elif expected is None:
+            absorbable.append(None)
+        else:
+            absorbable.append(expected + cfg.dump_kw + tank_kw)
 
     assumptions = [
         f"Consumer demand at each hour is its mean at that hour over the last {HISTORY_DAYS} days "
@@ -98,5 +161,15 @@ def project_capacity(
         "1 kW of IT load becomes about 1 kW of heat.",
     ]
     return CapacityProjection(
-        hours, demand, cfg.dump_kw, tank_kw, headroom_kwh, absorbable, it_kw, assumptions, history_hours
+        hours,
+        demand,
+        cfg.dump_kw,
+        tank_kw,
+        headroom_kwh,
+        absorbable,
+        it_kw,
+        assumptions,
+        history_hours,
+        plant.faults,
+        plant,
     )

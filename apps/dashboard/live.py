@@ -181,16 +181,8 @@ class Publisher:
 publish = Publisher()
 
 
-def current_site_payload(site: Site) -> dict:
-    """The latest fragments for a page being opened: from the cache the pump keeps, or,
-    if the pump has not published this site yet, computed now from InfluxDB."""
-    try:
-        payload = cache.get(site_key(site.pk))
-    except Exception:
-        payload = None
-    if payload:
-        return payload
-    now = datetime.now(UTC)
+def current_site_readings(site: Site, *, now: datetime) -> SiteReadings:
+    """The site's latest readings read from InfluxDB now (one query); empty if it is down."""
     pump = TelemetryPump(client=get_client(), handlers=[])
     try:
         readings = pump.client.latest(
@@ -202,9 +194,22 @@ def current_site_payload(site: Site) -> dict:
         pump.merge(readings)
     except InfluxError:
         pass
+    return pump.state.get(site.slug) or SiteReadings(site.slug)
+
+
+def current_site_payload(site: Site) -> dict:
+    """The latest fragments for a page being opened: from the cache the pump keeps, or,
+    if the pump has not published this site yet, computed now from InfluxDB."""
+    try:
+        payload = cache.get(site_key(site.pk))
+    except Exception:
+        payload = None
+    if payload:
+        return payload
+    now = datetime.now(UTC)
     status = site_status(
         SiteConfig.from_site(site),
-        pump.state.get(site.slug) or SiteReadings(site.slug),
+        current_site_readings(site, now=now),
         now=now,
         stale_after_s=settings.HEATOPS_STALE_AFTER_S,
         alarms=open_alarms_by_site([site.pk]).get(site.pk, []),

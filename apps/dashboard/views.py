@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -12,8 +11,8 @@ from django.views.decorators.http import require_GET
 from apps.accounts.selectors import site_visible_to, sites_visible_to
 from apps.telemetry.influx import InfluxError, get_client
 
-from .capacity import project_capacity
-from .live import current_site_payload, current_system_html
+from .capacity import PlantState, project_capacity
+from .live import current_site_payload, current_site_readings, current_system_html
 from .status import SiteConfig
 
 # range -> (span, bucket): a few hundred points per series whatever the range
@@ -157,12 +156,21 @@ def site_history(request, slug: str):
 def site_capacity(request, slug: str):
     site = _visible_site_or_404(request, slug)
     cfg = SiteConfig.from_site(site)
-    points = json.loads(current_site_payload(site)["points"])
-    soc = points.get("soc", [None, None])[1]
-    it_kw = points.get("it_kw", [None, None])[1]
+    now = datetime.now(UTC)
+    readings = current_site_readings(site, now=now)
+    soc = readings.value("tank", "soc_pct")
+    it_kw = readings.value("facility", "it_power_kw")
+    if it_kw is None:
+        it_kw = readings.total("rack", "power_kw")
     try:
         projection = project_capacity(
-            client=get_client(), cfg=cfg, timezone=site.timezone, soc=soc, it_kw=it_kw
+            client=get_client(),
+            cfg=cfg,
+            timezone=site.timezone,
+            soc=soc,
+            it_kw=it_kw,
+            plant=PlantState.from_readings(cfg, readings),
+            now=now,
         )
         error = ""
     except InfluxError as exc:
@@ -171,10 +179,8 @@ def site_capacity(request, slug: str):
     if projection:
         chart = {
             "t": projection.hours_ms,
-            "demand": projection.demand_kw,
+            **projection.counted(),
             "absorbable": projection.absorbable_kw,
-            "dump": projection.dump_kw,
-            "tank": projection.tank_kw,
             "it": it_kw,
         }
     return render(

@@ -117,13 +117,16 @@
     var x = d.t.map(function (t) { return new Date(t); });
     var traces = [
       { name: "Expected consumer demand", x: x, y: d.demand, stackgroup: "a", line: { color: C.green } },
-      { name: "Dump path", x: x, y: d.t.map(function () { return d.dump; }), stackgroup: "a", line: { color: C.blue } },
-      { name: "Tank headroom", x: x, y: d.t.map(function () { return d.tank; }), stackgroup: "a", line: { color: C.purple } }
+      { name: "Dump path", x: x, y: d.dump, stackgroup: "a", line: { color: C.blue } },
+      { name: "Tank headroom", x: x, y: d.tank, stackgroup: "a", line: { color: C.purple } }
     ];
     if (d.it !== null) traces.push({ name: "IT load now", x: x, y: d.t.map(function () { return d.it; }), line: { color: C.orange, dash: "dash", width: 3 } });
     Plotly.react(target, traces, Object.assign({}, LAYOUT, { title: { text: "kW the thermal side can absorb", font: { size: 16 } } }), { displaylogo: false, responsive: true });
   }
-  document.body.addEventListener("htmx:afterSwap", function (e) { if (e.detail.target && e.detail.target.id === "capacity") drawCapacity(); });
+  // After the settle, not the swap: htmx settles by putting back the attributes of elements
+  // whose id the old content had too, which would strip Plotly's own class from the chart
+  // drawn at swap time (and with it Plotly's styles: white toolbar squares, legend adrift).
+  document.body.addEventListener("htmx:afterSettle", function (e) { if (e.detail.target && e.detail.target.id === "capacity") drawCapacity(); });
 
   load();
 })();

@@ -1,5 +1,6 @@
 """The live pages over HTTP, against the real InfluxDB."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -86,6 +87,45 @@ def test_capacity_projection_states_its_assumptions(client, influx, pool_user, n
     # 40 kW demand + 90 kW dry cooler + half of a 6000 l tank over 20 K (69.7 kWh / 24 h = 2.9 kW)
     assert "at least <strong>133 kW</strong>" in page
     assert "mean at that hour over the last 7 days" in page and "can reject 90 kW" in page
+
+
+def test_capacity_counts_a_stopped_pump_or_an_offline_consumer_until_it_clears(
+    client, influx, pool_user, now
+):
+    """With the pump failed the projection says nothing can be absorbed, and why; with the
+    consumer offline only the dump path and the tank count; both clear with the fault."""
+    influx.write(
+        Point("consumer", {"site": "pool"}, {"demand_kw": 40.0}, now - timedelta(hours=h))
+        for h in range(1, 48)
+    )
+    influx.write([Point("tank", {"site": "pool", "asset": "tank-1"}, {"soc_pct": 50.0}, now)])
+    client.force_login(pool_user)
+
+    def capacity(**points):
+        influx.write([Point(m, t, f, now) for m, (t, f) in points.items()])
+        return client.get(reverse("dashboard:site_capacity", args=["pool"])).content.decode()
+
+    failed = capacity(
+        pump=({"site": "pool", "asset": "pump-primary"}, {"running": False, "speed_pct": 0.0}),
+        loop=({"site": "pool", "loop": "primary"}, {"flow_m3h": 0.0}),
+        facility=({"site": "pool"}, {"it_power_kw": 2.8}),
+    )
+    assert "can absorb nothing now" in failed and "the primary pump is stopped" in failed
+    assert "at least <strong>145 kW" not in failed and "2.8 kW" in failed
+    chart = json.loads(failed.split('id="capacity-data" type="application/json">')[1].split("</script>")[0])
+    assert set(chart["dump"]) == set(chart["tank"]) == set(chart["absorbable"]) == {0.0}  # the chart agrees
+
+    offline = capacity(
+        pump=({"site": "pool", "asset": "pump-primary"}, {"running": True, "speed_pct": 60.0}),
+        loop=({"site": "pool", "loop": "primary"}, {"flow_m3h": 6.0}),
+        consumer=({"site": "pool"}, {"online": False, "demand_kw": 40.0}),
+    )
+    # 90 kW dry cooler + 2.9 kW of tank headroom, the consumer's 40 kW not counted
+    assert "Reduced by a fault" in offline and "at least <strong>93 kW</strong>" in offline
+    assert "The heat consumer is offline" in offline
+
+    cleared = capacity(consumer=({"site": "pool"}, {"online": True, "demand_kw": 40.0}))
+    assert "at least <strong>133 kW</strong>" in cleared and "fault" not in cleared
 
 
 def test_when_influxdb_is_down_the_page_says_so(client, pool_user, settings):
