@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
 from apps.sites.models import Site
 
@@ -18,3 +19,16 @@ def sites_visible_to(user) -> QuerySet[Site]:
 
 def site_visible_to(user, slug: str) -> Site | None:
     return sites_visible_to(user).filter(slug=slug).first()
+
+
+def people_with_access(site: Site | int):
+    """The active people who may see ``site`` (its SiteAccess holders and superusers): the
+    only people its RACI matrix, on-call list and incident reviews offer, accept and notify."""
+    site_id = site.pk if isinstance(site, Site) else site
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(site_access__site_id=site_id))
+        .distinct()
+        .order_by("username")
+    )

@@ -245,6 +245,16 @@ class OnCall(models.Model):
     def __str__(self) -> str:
         return f"{self.site.slug} level {self.level}: {self.user}"
 
+    def clean(self) -> None:
+        from apps.accounts.selectors import people_with_access
+
+        if (
+            self.site_id
+            and self.user_id
+            and not people_with_access(self.site_id).filter(pk=self.user_id).exists()
+        ):
+            raise ValidationError({"user": "This person has no access to the site: give them access first."})
+
 
 class Webhook(models.Model):
     """A URL told of every alarm transition, with an HMAC-SHA256 signature it can verify."""

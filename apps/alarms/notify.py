@@ -63,14 +63,17 @@ def delivery_id(alarm: Alarm, transition: str, level: int, webhook_id: int) -> s
 
 def call_chain(alarm: Alarm) -> list[list]:
     """People to call, level by level: the site's RACI for the alarm's area (Responsible,
-    then Accountable); a site without RACI for it falls back to its on-call list."""
+    then Accountable); a site without RACI for it falls back to its on-call list. Only
+    people with access to the site are called."""
+    from apps.accounts.selectors import people_with_access
     from apps.ownership.services import escalation_chain
 
     chain = escalation_chain(alarm.site, alarm.domain)
     if chain:
         return chain
     levels: dict[int, list] = {}
-    for entry in OnCall.objects.filter(site=alarm.site).select_related("user").order_by("level"):
+    entries = OnCall.objects.filter(site=alarm.site, user__in=people_with_access(alarm.site))
+    for entry in entries.select_related("user").order_by("level"):
         levels.setdefault(entry.level, []).append(entry.user)
     return [levels[k] for k in sorted(levels)]
 

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.permissions import ACT_ON_INCIDENTS, can
-from apps.accounts.selectors import sites_visible_to
+from apps.accounts.selectors import people_with_access, sites_visible_to
 
 from . import services
 from .models import Incident, RunbookVersion
@@ -62,7 +62,7 @@ def incident_detail(request, pk: int):
             },
             "next_states": sorted(services.NEXT_STATES[incident.state]),
             "actions": incident.action_items.select_related("owner"),
-            "people": get_user_model().objects.filter(is_active=True).order_by("username"),
+            "people": people_with_access(incident.site),
             "sites": sites_visible_to(request.user),
         },
     )
@@ -132,6 +132,7 @@ def incident_review(request, pk: int):
     if not can(request.user, ACT_ON_INCIDENTS, incident.site):
         raise PermissionDenied("Your role at this site can read incidents but not change them.")
     actions = []
+    people = people_with_access(incident.site)  # an owner must be able to see the incident
     try:
         for text, owner, due in zip(
             request.POST.getlist("action_text"),
@@ -140,11 +141,12 @@ def incident_review(request, pk: int):
             strict=False,
         ):
             if text.strip():
-                actions.append(
-                    (text.strip(), get_user_model().objects.get(pk=owner), date.fromisoformat(due))
-                )
+                actions.append((text.strip(), people.get(pk=int(owner)), date.fromisoformat(due)))
     except (ValueError, get_user_model().DoesNotExist):
-        messages.error(request, "Each action item needs its text, an owner and a due date (YYYY-MM-DD).")
+        messages.error(
+            request,
+            "Each action item needs its text, an owner with access to the site and a due date (YYYY-MM-DD).",
+        )
         return redirect("incidents:incident_detail", pk=incident.pk)
     return _act(
         request,

@@ -63,6 +63,18 @@ class Assignment(models.Model):
             raise ValidationError("Choose a person or a team, not both.")
 
     def people(self) -> list:
+        """Everyone this cell names who is active, with access to the site or not."""
         if self.user_id:
             return [self.user] if self.user.is_active else []
         return [u for u in self.team.members.all() if u.is_active]
+
+    def people_with_access(self) -> list:
+        """Those of ``people()`` who may see the site: the ones notified. A person (or team
+        member) without access stays in the matrix, flagged on the RACI page, but is not
+        told of the site's alarms."""
+        from apps.accounts.selectors import people_with_access
+
+        allowed = people_with_access(self.site_id)
+        if self.user_id:
+            return list(allowed.filter(pk=self.user_id))
+        return list(allowed.filter(teams=self.team_id))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from apps.accounts.selectors import people_with_access
 from apps.sites.models import Site
 
 from .choices import AREA_OF_DOMAIN, Area, Raci
@@ -13,16 +13,30 @@ from .models import Assignment, Team
 
 
 def raci_matrix(site: Site) -> dict[str, dict[str, list[Assignment]]]:
+    """The site's matrix; each assignment's ``without_access`` lists the people it names
+    (the person, or the team's active members) who have no access to the site, and so are
+    not notified: the page flags them."""
+    allowed = set(people_with_access(site).values_list("pk", flat=True))
     matrix = {area: {role: [] for role in Raci.values} for area in Area.values}
-    for a in Assignment.objects.filter(site=site).select_related("user", "team"):
+    assignments = Assignment.objects.filter(site=site).select_related("user", "team")
+    for a in assignments.prefetch_related("team__members"):
+        named = [a.user] if a.user_id else [u for u in a.team.members.all() if u.is_active]
+        a.without_access = [u for u in named if u.pk not in allowed]
         matrix[a.area][a.role].append(a)
     return matrix
 
 
-def _holder(token: str):
+def raci_holders(site: Site) -> list[tuple[str, str]]:
+    """What a site's matrix may hold, as (token, name): the people with access to the site
+    and every team (a team's members without access are not notified)."""
+    holders = [(f"u:{u.pk}", u.get_full_name() or u.username) for u in people_with_access(site)]
+    return holders + [(f"t:{t.pk}", f"Team: {t.name}") for t in Team.objects.all()]
+
+
+def _holder(token: str, site: Site):
     kind, _, pk = token.partition(":")
     if kind == "u" and pk.isdigit():
-        user = get_user_model().objects.filter(pk=pk, is_active=True).first()
+        user = people_with_access(site).filter(pk=pk).first()
         return {"user": user} if user else None
     if kind == "t" and pk.isdigit():
         team = Team.objects.filter(pk=pk).first()
@@ -47,9 +61,12 @@ def raci_replace(*, site: Site, grid: dict[str, dict[str, list[str]]], user=None
             continue
         for role in Raci.values:
             for token in dict.fromkeys(t for t in roles.get(role, []) if t):
-                holder = _holder(token)
+                holder = _holder(token, site)
                 if holder is None:
-                    errors[area] = f"{Area(area).label}: {token!r} is not an active person or a team."
+                    errors[area] = (
+                        f"{Area(area).label}: {token!r} is not a team, nor an active person with "
+                        f"access to {site.name}."
+                    )
                     break
                 rows.append(Assignment(site=site, area=area, role=role, **holder))
     if errors:
@@ -83,7 +100,7 @@ def area_for_domain(domain: str) -> str:
 def _people(assignments) -> list:
     seen, out = set(), []
     for a in assignments:
-        for user in a.people():
+        for user in a.people_with_access():
             if user.pk not in seen:
                 seen.add(user.pk)
                 out.append(user)
@@ -92,7 +109,8 @@ def _people(assignments) -> list:
 
 def escalation_chain(site: Site, domain: str) -> list[list]:
     """Who is called, level by level, for an alarm of ``domain`` at ``site``: the area's
-    Responsible, then its Accountable. Areas without anyone fall back to Alarm response."""
+    Responsible, then its Accountable, only those with access to the site. Areas without
+    anyone fall back to Alarm response."""
     for area in dict.fromkeys([area_for_domain(domain), Area.ALARM_RESPONSE]):
         assignments = list(Assignment.objects.filter(site=site, area=area).select_related("user", "team"))
         responsible = _people(a for a in assignments if a.role == Raci.RESPONSIBLE)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -11,8 +10,7 @@ from apps.accounts.permissions import EDIT_OWNERSHIP, can
 from apps.accounts.selectors import site_visible_to, sites_visible_to
 
 from .choices import Area, Raci
-from .models import Team
-from .services import raci_matrix, raci_replace
+from .services import raci_holders, raci_matrix, raci_replace
 
 
 @login_required
@@ -37,11 +35,7 @@ def raci_grid(request, slug: str):
             messages.success(request, "Ownership saved.")
             return redirect("ownership:raci", slug=site.slug)
     matrix = raci_matrix(site)
-    holders = [
-        (f"u:{u.pk}", u.get_full_name() or u.username)
-        for u in get_user_model().objects.filter(is_active=True).order_by("username")
-    ]
-    holders += [(f"t:{t.pk}", f"Team: {t.name}") for t in Team.objects.all()]
+    holders = raci_holders(site)  # people with access to the site, and teams
     rows = []
     for area, label in Area.choices:
         cells = []

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
+from apps.accounts.models import SiteAccess
 from apps.alarms import services as alarm_services
 from apps.alarms.choices import RuleKind
 from apps.alarms.models import AlarmRule
@@ -37,6 +38,7 @@ def test_acknowledgements_and_ownership_changes_are_audited(demo_sites, pool_use
     )
 
     boss = django_user_model.objects.create_user("boss")
+    SiteAccess.objects.create(user=boss, site=pool, role="admin")  # a RACI holder needs access
     grid = {
         area: {Raci.RESPONSIBLE: [f"u:{pool_user.pk}"], Raci.ACCOUNTABLE: [f"u:{boss.pk}"]}
         for area in Area.values

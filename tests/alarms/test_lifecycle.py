@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from apps.accounts.models import SiteAccess
 from apps.alarms import evaluation, services
 from apps.alarms.choices import AlarmState, EventKind, RuleKind
 from apps.alarms.defaults import alarm_rules_create_defaults
@@ -50,6 +51,8 @@ def flow_rule(pool):
 def people(pool, django_user_model):
     first = django_user_model.objects.create_user("first", email="first@example.org")
     second = django_user_model.objects.create_user("second", email="second@example.org")
+    for user in (first, second):  # only people with access to the site are called
+        SiteAccess.objects.create(user=user, site=pool)
     OnCall.objects.create(site=pool, user=first, level=1)
     OnCall.objects.create(site=pool, user=second, level=2)
     return first, second
@@ -331,13 +334,14 @@ def test_acknowledge_from_the_page_the_api_and_in_bulk(
 
     services.alarm_resolve(alarm=a1, user=pool_user, note="fixed")
     a2 = services.alarm_raise(rule=flow_rule, value=0.0, detail="", now=datetime.now(UTC))
-    _, raw = personal_token_issue(user=people[0], name="bot")
+    stranger = django_user_model.objects.create_user("stranger")
+    _, raw = personal_token_issue(user=stranger, name="bot")
     api = reverse("alarms:api_alarm_ack", args=[a2.pk])
     assert client.post(api, data="{}", content_type="application/json").status_code in (401, 403)
     denied = client.post(
         api, data="{}", content_type="application/json", headers={"Authorization": f"Token {raw}"}
     )
-    assert denied.status_code == 404  # 'first' has no access to the pool's dashboards
+    assert denied.status_code == 404  # the stranger has no access to the pool's dashboards
     _, mine = personal_token_issue(user=pool_user, name="bot")
     ok = client.post(
         api,

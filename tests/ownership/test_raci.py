@@ -5,6 +5,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from apps.accounts.models import SiteAccess
 from apps.alarms import services as alarm_services
 from apps.alarms.choices import RuleKind
 from apps.alarms.models import AlarmRule
@@ -16,11 +17,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def crew(django_user_model):
+def crew(demo_sites, django_user_model):
+    """Four people with access to the pool (only they can be in its matrix)."""
     make = django_user_model.objects.create_user
-    return {
+    people = {
         n: make(n, email=f"{n}@example.org", first_name=n.title()) for n in ("rita", "alan", "cora", "ines")
     }
+    for user in people.values():
+        SiteAccess.objects.create(user=user, site=demo_sites["pool"])
+    return people
 
 
 def full_grid(crew, **overrides):
