@@ -55,12 +55,14 @@ def open_alarm_counts(site_ids) -> dict[int, int]:
 
 
 def open_alarms_for_sites(site_ids, limit: int = 50) -> dict[int, list[Alarm]]:
+    """Each site's open alarms, root cause first: the one that fired first leads (a
+    stopped pump before the hot racks it causes), severity breaking ties."""
     out: dict[int, list[Alarm]] = {}
     qs = (
         Alarm.objects.filter(site_id__in=site_ids, state__in=OPEN_STATES)
         .select_related("acknowledged_by", "resolved_by", "site", "rule")
         .annotate(severity_rank=SEVERITY_RANK)
-        .order_by("severity_rank", "-fired_at")
+        .order_by("fired_at", "severity_rank", "pk")
     )
     alarms = list(qs[:limit])
     from apps.ownership.services import accountable_names

@@ -14,12 +14,13 @@ from datetime import datetime
 from apps.assets.choices import AssetKind
 from apps.telemetry.pump import SiteReadings, stale_after_ms
 
+from . import panels
 from .choices import Health, Level
+from .panels import LEVEL_ICONS, AssetInfo, Row, fmt, seen
 
 WATER_CP = 4.18  # kJ/(kg K)
 DELTA_T_BAND = (2.0, 15.0)  # K: a loop outside this is not carrying heat as designed
 # Never colour alone: every state also has an icon and a word.
-LEVEL_ICONS = {Level.OK: "✓", Level.WARN: "!", Level.BAD: "✕", Level.UNKNOWN: "?"}
 HEALTH_ICONS = {Health.OK: "✓", Health.DEGRADED: "!", Health.ALARM: "✕", Health.STALE: "◌"}
 
 
@@ -40,9 +41,10 @@ class SiteConfig:
     max_inlet_c: float | None
     tank_volume_l: float
     dump_kw: float
-    racks: tuple[tuple[str, str], ...] = ()  # (slug, name)
-    pdus: tuple[tuple[str, str], ...] = ()
-    nodes: tuple[tuple[str, str, str], ...] = ()  # (slug, name, rack slug)
+    racks: tuple[str, ...] = ()  # slugs, in the order the panels list them
+    pdus: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()
+    assets: dict[str, AssetInfo] = field(default_factory=dict)  # by slug
 
     @classmethod
     def from_site(cls, site) -> SiteConfig:
@@ -69,12 +71,22 @@ class SiteConfig:
             max_inlet_c=limit({AssetKind.RACK, AssetKind.NODE}, "max_inlet_temp_c"),
             tank_volume_l=sum(a.volume_l or 0 for a in of(AssetKind.BUFFER_TANK)),
             dump_kw=sum(a.rated_power_kw or 0 for a in of(AssetKind.DRY_COOLER)),
-            racks=tuple((a.slug, a.name) for a in of(AssetKind.RACK)),
-            pdus=tuple((a.slug, a.name) for a in of(AssetKind.PDU)),
-            nodes=tuple(
-                (a.slug, a.name, a.parent.slug if a.parent_id else "")
-                for a in sorted(of(AssetKind.NODE), key=lambda a: a.slug)
-            ),
+            racks=tuple(a.slug for a in of(AssetKind.RACK)),
+            pdus=tuple(a.slug for a in of(AssetKind.PDU)),
+            nodes=tuple(a.slug for a in sorted(of(AssetKind.NODE), key=lambda a: a.slug)),
+            assets={
+                a.slug: AssetInfo(
+                    pk=a.pk,
+                    slug=a.slug,
+                    name=a.name,
+                    kind_label=a.get_kind_display(),
+                    rated_power_kw=a.rated_power_kw,
+                    max_supply_temp_c=a.max_supply_temp_c,
+                    max_inlet_temp_c=a.max_inlet_temp_c,
+                    min_flow_m3h=a.min_flow_m3h,
+                )
+                for a in assets
+            },
         )
 
 
@@ -92,21 +104,6 @@ class Question:
     @property
     def level_label(self) -> str:
         return Level(self.level).label
-
-    @property
-    def icon(self) -> str:
-        return LEVEL_ICONS[self.level]
-
-
-@dataclass
-class Row:
-    """One line of a drill-down panel."""
-
-    name: str
-    values: list[tuple[str, str]]  # (label, formatted value)
-    time_ms: int | None
-    level: str = Level.OK
-    stale_ms: int | None = None
 
     @property
     def icon(self) -> str:
@@ -151,26 +148,9 @@ class SiteStatus:
         return Health.ORDER.index(self.health)
 
 
-def _fmt(value, unit: str, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return f"{value:,.{digits}f} {unit}".strip()
-
-
 def _newest(*readings) -> int | None:
     times = [r.time_ms for r in readings if r is not None]
     return max(times) if times else None
-
-
-def _seen(reading, names) -> int | None:
-    """When the oldest of ``names`` that ``reading`` holds was written (each field keeps its
-    own time: an agent may write a series' fields in separate points)."""
-    if reading is None:
-        return None
-    times = [reading.time_of(n) for n in names if n in reading.fields]
-    return min(times) if times else reading.time_ms
 
 
 # the fields each question's answer rests on
@@ -191,7 +171,7 @@ def site_status(
         return stale_after_ms(reading, default_s=stale_after_s)
 
     def fresh(reading, key: str) -> bool:
-        return reading is not None and now_ms - _seen(reading, QUESTION_FIELDS[key]) <= limit(reading)
+        return reading is not None and now_ms - seen(reading, QUESTION_FIELDS[key]) <= limit(reading)
 
     facility = r.one("facility")
     meter = r.one("heat_meter")
@@ -211,7 +191,7 @@ def site_status(
     ]
     for q, reading in zip(questions, (facility, meter, loop, consumer), strict=True):
         if reading is not None:
-            q.time_ms = _seen(reading, QUESTION_FIELDS[q.key])
+            q.time_ms = seen(reading, QUESTION_FIELDS[q.key])
         q.stale_ms = limit(reading)
 
     newest_reading = max(r.series.values(), key=lambda x: x.time_ms, default=None)
@@ -221,7 +201,9 @@ def site_status(
     alarms = alarms or []
     unacknowledged = [a for a in alarms if a.state == "firing" and a.severity in ("critical", "major")]
     if unacknowledged:
-        health, reason = Health.ALARM, f"Alarm: {unacknowledged[0].title}"
+        others = len(alarms) - 1
+        health = Health.ALARM
+        reason = f"Alarm: {unacknowledged[0].title}" + (f" (+{others} more)" if others else "")
     elif stale:
         health, reason = Health.STALE, "no data" if newest is None else "no new data"
     elif Level.BAD in levels:
@@ -232,6 +214,16 @@ def site_status(
     else:
         health, reason = Health.OK, "all four answers are fine"
 
+    ctx = panels.PanelContext(
+        readings=r,
+        assets=cfg.assets,
+        alarms=alarms,
+        is_fresh=lambda reading, names: now_ms - seen(reading, names) <= limit(reading),
+        limit_ms=limit,
+        pump_min_flow=cfg.pump_min_flow,
+        max_supply_c=cfg.max_supply_c,
+        max_inlet_c=cfg.max_inlet_c,
+    )
     delta_t = loop.fields.get("delta_t_k") if loop else None
     if delta_t is None and loop and "supply_temp_c" in loop.fields and "return_temp_c" in loop.fields:
         delta_t = loop.fields["supply_temp_c"] - loop.fields["return_temp_c"]
@@ -249,9 +241,9 @@ def site_status(
         newest_ms=newest,
         stale=stale,
         stale_ms=limit(newest_reading),
-        electrical=_electrical(cfg, r),
-        thermal=_thermal(r),
-        workload=_workload(cfg, r),
+        electrical=panels.electrical(ctx, cfg.racks, cfg.pdus),
+        thermal=panels.thermal(ctx),
+        workload=panels.workload(ctx, cfg.nodes),
         points=_points(facility, meter, loop, tank, consumer),
         alarms=alarms,
     )
@@ -265,13 +257,13 @@ def _consumer_short(reading) -> str:
         return "offline"
     delivered, demand = f.get("delivered_kw"), f.get("demand_kw")
     if demand is None:
-        return _fmt(delivered, "kW")
-    return f"{_fmt(delivered, '')} / {_fmt(demand, 'kW')}"
+        return fmt(delivered, "kW")
+    return f"{fmt(delivered, '')} / {fmt(demand, 'kW')}"
 
 
 def _power_question(cfg, it_kw, reading, fresh) -> Question:
     q = Question(
-        "power", "IT power", Level.UNKNOWN, _fmt(it_kw, "kW"), "No IT power reading yet.", _newest(reading)
+        "power", "IT power", Level.UNKNOWN, fmt(it_kw, "kW"), "No IT power reading yet.", _newest(reading)
     )
     if it_kw is None:
         return q
@@ -292,7 +284,7 @@ def _heat_question(it_kw, heat_kw, reading, fresh) -> Question:
         "heat",
         "Heat transferred",
         Level.UNKNOWN,
-        _fmt(heat_kw, "kW"),
+        fmt(heat_kw, "kW"),
         "No heat meter reading yet.",
         _newest(reading),
     )
@@ -321,7 +313,7 @@ def _loop_question(cfg, loop, pump, fresh) -> Question:
     f = loop.fields
     supply, ret, flow = f.get("supply_temp_c"), f.get("return_temp_c"), f.get("flow_m3h")
     dt = f.get("delta_t_k", supply - ret if supply is not None and ret is not None else None)
-    q.number = f"ΔT {_fmt(dt, 'K')}"
+    q.number = f"ΔT {fmt(dt, 'K')}"
     if not fresh:
         q.verdict = "The loop reading is old: the numbers may no longer be true."
         return q
@@ -345,7 +337,7 @@ def _loop_question(cfg, loop, pump, fresh) -> Question:
     else:
         q.level = Level.OK
         q.verdict = (
-            f"Loop stable: ΔT {_fmt(dt, 'K')}, flow {_fmt(flow, 'm³/h')}, supply {_fmt(supply, '°C')}."
+            f"Loop stable: ΔT {fmt(dt, 'K')}, flow {fmt(flow, 'm³/h')}, supply {fmt(supply, '°C')}."
         )
     return q
 
@@ -364,7 +356,7 @@ def _consumer_question(cfg, consumer, tank, dump, fresh) -> Question:
     f = consumer.fields
     demand, delivered, online = f.get("demand_kw"), f.get("delivered_kw"), f.get("online", True)
     q.number = (
-        f"{_fmt(delivered, 'kW')} of {_fmt(demand, 'kW')}" if demand is not None else _fmt(delivered, "kW")
+        f"{fmt(delivered, 'kW')} of {fmt(demand, 'kW')}" if demand is not None else fmt(delivered, "kW")
     )
     if not fresh:
         q.verdict = "The consumer reading is old: the numbers may no longer be true."
@@ -389,111 +381,6 @@ def _consumer_question(cfg, consumer, tank, dump, fresh) -> Question:
             f"Receiving {delivered or 0:.1f} kW of the {demand:.1f} kW it asks for ({share:.0%})." + tail
         )
     return q
-
-
-def _row(name, reading, specs) -> Row:
-    if reading is None:
-        return Row(name, [(label, "—") for label, _, _ in specs], None, Level.UNKNOWN)
-    return Row(
-        name,
-        [(label, _fmt(reading.fields.get(fld), unit)) for label, fld, unit in specs],
-        _seen(reading, [fld for _, fld, _ in specs]),
-        stale_ms=reading.stale_after_ms,  # None: the page's default limit
-    )
-
-
-def _electrical(cfg, r) -> list[Row]:
-    rows = [_row("Site", r.one("facility"), [("IT", "it_power_kw", "kW"), ("total", "total_power_kw", "kW")])]
-    for slug, name in cfg.racks:
-        rows.append(
-            _row(
-                name,
-                r.one("rack", asset=slug),
-                [("power", "power_kw", "kW"), ("inlet", "inlet_temp_c", "°C")],
-            )
-        )
-    for slug, name in cfg.pdus:
-        rows.append(
-            _row(
-                name,
-                r.one("pdu", asset=slug),
-                [("power", "power_kw", "kW"), ("register", "energy_kwh", "kWh")],
-            )
-        )
-    return rows
-
-
-def _thermal(r) -> list[Row]:
-    rows = [
-        _row(
-            "Primary loop",
-            r.one("loop", loop="primary"),
-            [
-                ("supply", "supply_temp_c", "°C"),
-                ("return", "return_temp_c", "°C"),
-                ("flow", "flow_m3h", "m³/h"),
-            ],
-        ),
-    ]
-    for reading in r.find("pump"):
-        rows.append(
-            _row(
-                f"Pump {reading.tags.get('asset', '')}",
-                reading,
-                [("speed", "speed_pct", "%"), ("power", "power_kw", "kW")],
-            )
-        )
-    for reading in r.find("heat_exchanger"):
-        rows.append(
-            _row(
-                f"Heat exchanger {reading.tags.get('asset', '')}",
-                reading,
-                [("heat", "heat_kw", "kW"), ("approach", "approach_k", "K")],
-            )
-        )
-    for reading in r.find("heat_pump"):
-        rows.append(
-            _row(
-                f"Heat pump {reading.tags.get('asset', '')}",
-                reading,
-                [("in", "power_kw", "kW"), ("out", "heat_kw", "kW"), ("COP", "cop", "")],
-            )
-        )
-    for reading in r.find("tank"):
-        rows.append(
-            _row(
-                f"Tank {reading.tags.get('asset', '')}",
-                reading,
-                [("top", "top_temp_c", "°C"), ("bottom", "bottom_temp_c", "°C"), ("charge", "soc_pct", "%")],
-            )
-        )
-    for reading in r.find("dry_cooler"):
-        rows.append(
-            _row(
-                f"Dry cooler {reading.tags.get('asset', '')}",
-                reading,
-                [("dumping", "heat_kw", "kW"), ("open", "active", "")],
-            )
-        )
-    return rows
-
-
-def _workload(cfg, r) -> list[Row]:
-    rows = []
-    for slug, name, _rack in cfg.nodes:
-        reading = r.one("node", asset=slug)
-        row = _row(
-            name,
-            reading,
-            [("power", "power_kw", "kW"), ("load", "utilisation_pct", "%"), ("inlet", "inlet_temp_c", "°C")],
-        )
-        if reading and reading.fields.get("throttled"):
-            row.level = Level.WARN
-            row.values.append(("", "throttled"))
-        if reading and cfg.max_inlet_c and (reading.fields.get("inlet_temp_c") or 0) > cfg.max_inlet_c:
-            row.level = Level.BAD
-        rows.append(row)
-    return rows
 
 
 def _points(facility, meter, loop, tank, consumer) -> dict[str, list]:

@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
+from apps.accounts.choices import Role
+from apps.accounts.models import SiteAccess
 from apps.alarms.choices import AlarmState, Severity
 from apps.alarms.models import Alarm
 from apps.alarms.system import INFLUX_UNREACHABLE, InfluxWatch
@@ -25,6 +27,7 @@ def test_influxdb_unreachable_too_long_pages_every_site_and_resolves_itself(
     settings.HEATOPS_INFLUX_DOWN_ALARM_S = 60
     oncall = django_user_model.objects.create_user("oncall", email="oncall@example.org")
     for site in demo_sites.values():
+        SiteAccess.objects.create(user=oncall, site=site, role=Role.DEVOPS)
         Assignment.objects.filter(site=site, area=Area.ALARM_RESPONSE, role=Raci.RESPONSIBLE).delete()
         Assignment.objects.create(site=site, area=Area.ALARM_RESPONSE, role=Raci.RESPONSIBLE, user=oncall)
     watch = InfluxWatch()
