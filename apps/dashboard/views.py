@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -14,6 +15,10 @@ from apps.telemetry.influx import InfluxError, get_client
 from .capacity import PlantState, project_capacity
 from .live import current_site_payload, current_site_readings, current_system_html
 from .status import SiteConfig
+
+log = logging.getLogger(__name__)
+# What a browser is told when InfluxDB fails; the details (statement, address) are logged.
+INFLUX_FAILED = "InfluxDB did not answer this query; the details are in the server's log."
 
 # range -> (span, bucket): a few hundred points per series whatever the range
 RANGES = {
@@ -127,7 +132,8 @@ def site_history(request, slug: str):
     try:
         results = get_client().windows(specs)
     except InfluxError as exc:
-        return JsonResponse({"error": f"InfluxDB: {exc}"}, status=503)
+        log.warning("site %s history: %s", site.slug, exc)  # the client logged the statement
+        return JsonResponse({"error": INFLUX_FAILED}, status=503)
     series = {}
     for (_m, fields, _t, names), result in zip(CHART_SERIES, results, strict=True):
         for fld, name in zip(fields, names, strict=True):
@@ -174,7 +180,8 @@ def site_capacity(request, slug: str):
         )
         error = ""
     except InfluxError as exc:
-        projection, error = None, str(exc)
+        log.warning("site %s capacity: %s", site.slug, exc)
+        projection, error = None, "the details are in the server's log."
     chart = None
     if projection:
         chart = {

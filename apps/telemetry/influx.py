@@ -9,11 +9,13 @@ here, once.
 Errors:
 - ``InfluxUnavailable``: InfluxDB could not be reached (refused, timed out, DNS).
 - ``InfluxQueryError`` / ``InfluxWriteError``: InfluxDB answered with an error; the message
-  carries InfluxDB's own words and the statement or line concerned.
+  carries InfluxDB's own words. A query error's message leaves the InfluxQL statement out
+  (messages reach browsers); it is logged, and kept as the exception's ``statement``.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -24,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 FieldValue = float | int | bool | str
+log = logging.getLogger(__name__)
 
 
 class InfluxError(Exception):
@@ -35,7 +38,17 @@ class InfluxUnavailable(InfluxError):
 
 
 class InfluxQueryError(InfluxError):
-    """InfluxDB answered a query with an error."""
+    """InfluxDB answered a query with an error. The message is InfluxDB's reason only;
+    the statement is in ``statement`` and in the log, never in the message."""
+
+    def __init__(self, message: str, *, statement: str = "") -> None:
+        super().__init__(message)
+        self.statement = statement
+
+
+def _query_refused(statement: str, reason: str) -> InfluxQueryError:
+    log.warning("InfluxDB refused %s: %s", statement, reason)
+    return InfluxQueryError(f"InfluxDB refused a query: {reason}", statement=statement)
 
 
 class InfluxWriteError(InfluxError):
@@ -482,13 +495,11 @@ class InfluxClient:
             response = self._request("POST", "/query", data=params, **extra)
         self.queries += 1
         if response.status_code >= 400:
-            raise InfluxQueryError(
-                f"InfluxDB rejected {statement!r} ({response.status_code}): {_error_text(response)}"
-            )
+            raise _query_refused(statement, f"({response.status_code}) {_error_text(response)}")
         results = []
         for result in response.json().get("results", []):
             if "error" in result:
-                raise InfluxQueryError(f"InfluxDB rejected {statement!r}: {result['error']}")
+                raise _query_refused(statement, result["error"])
             results.append(
                 [
                     Series(s.get("name", ""), s.get("tags") or {}, s.get("columns", []), s.get("values", []))
