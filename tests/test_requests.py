@@ -58,3 +58,12 @@ def test_links_follow_the_port_heatops_is_served_on(tmp_path):
     assert base_url(HEATOPS_PORT="8123") == "http://127.0.0.1:8123"
     assert base_url(HEATOPS_BIND="0.0.0.0", HEATOPS_PORT="9000") == "http://localhost:9000"
     assert base_url(HEATOPS_BASE_URL="https://heat.example.org/") == "https://heat.example.org"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/alarms/", "/incidents/", "/reports/"])
+def test_every_live_page_has_the_place_the_influxdb_banner_goes(admin_client, path):
+    """The live sockets send the InfluxDB banner to every page as an out-of-band swap; a
+    page without its place logs htmx:oobErrorNoTarget and never shows the banner."""
+    page = admin_client.get(path).content.decode()
+    assert page.count('id="system-banner"') == 1

@@ -15,8 +15,11 @@
   var C = { blue: "#56B4E9", orange: "#E69F00", green: "#009E73", yellow: "#F0E442", vermillion: "#D55E00", purple: "#CC79A7" };
   var CHARTS = [
     { id: "chart-power", title: "IT power against heat delivered (kW)", traces: [["it_kw", "IT power", C.orange, "solid"], ["heat_kw", "Heat delivered", C.blue, "dash"]] },
-    { id: "chart-loop", title: "Primary loop: supply, return (°C) and ΔT (K)", traces: [["supply_c", "Supply", C.vermillion, "solid"], ["return_c", "Return", C.blue, "dash"], ["delta_t", "ΔT", C.green, "dot"]] },
-    { id: "chart-tank", title: "Buffer tank state of charge (%)", traces: [["soc", "State of charge", C.purple, "solid"]] },
+    // ΔT on its own axis (right, K): on the temperatures' axis its few kelvin are a flat line
+    { id: "chart-loop", title: "Primary loop: supply, return (°C) and ΔT (K)", traces: [["supply_c", "Supply", C.vermillion, "solid"], ["return_c", "Return", C.blue, "dash"], ["delta_t", "ΔT", C.green, "dot", "y2"]],
+      layout: { yaxis: { title: { text: "°C" } }, yaxis2: { title: { text: "K" }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false }, margin: { l: 50, r: 50, t: 36, b: 36 } } },
+    // a fixed 0-100 % axis: autoscaled, a tank moving between 7.7 and 8.6 % looks dramatic
+    { id: "chart-tank", title: "Buffer tank state of charge (%)", traces: [["soc", "State of charge", C.purple, "solid"]], layout: { yaxis: { range: [0, 100], title: { text: "%" } } } },
     { id: "chart-consumer", title: "Consumer demand against delivered heat (kW)", traces: [["demand_kw", "Demand", C.yellow, "dash"], ["delivered_kw", "Delivered", C.green, "solid"]] }
   ];
   var LAYOUT = {
@@ -39,11 +42,13 @@
           xs.push(new Date(x)); ys.push(s.v[i]);
           lastT[t[0]] = Math.max(lastT[t[0]] || 0, x);
         });
-        return { name: t[1], x: xs, y: ys, mode: "lines",
+        return { name: t[1], x: xs, y: ys, mode: "lines", yaxis: t[4] || "y",
                  line: { color: t[2], dash: t[3], width: 3 }, connectgaps: false };
       });
-      var layout = Object.assign({}, LAYOUT, { title: { text: chart.title, font: { size: 16 } },
-                                               xaxis: Object.assign({}, LAYOUT.xaxis, { range: window_() }) });
+      var own = chart.layout || {};
+      var layout = Object.assign({}, LAYOUT, own, { title: { text: chart.title, font: { size: 16 } },
+                                               xaxis: Object.assign({}, LAYOUT.xaxis, { range: window_() }),
+                                               yaxis: Object.assign({}, LAYOUT.yaxis, own.yaxis || {}) });
       Plotly.react(chart.id, traces, layout, { displaylogo: false, responsive: true });
     });
   }

@@ -188,3 +188,18 @@ def test_the_capacity_chart_keeps_its_layout_after_its_own_refresh(live, browser
     assert first["modebarPosition"] == "absolute" and first["legend"]["bottom"] <= first["card"]["bottom"]
     page.screenshot(path=str(ARTIFACTS / "capacity-after-refresh.png"), full_page=True)
     assert again == first
+
+
+def test_the_tank_chart_reads_0_to_100_percent_and_delta_t_has_its_own_axis(live, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    log_in(page, live.web_url)
+    page.goto(live.web_url + "/sites/pool/")
+    page.wait_for_selector("#chart-tank .main-svg")
+    page.wait_for_selector("#chart-loop .main-svg")
+    tank_range = page.evaluate("() => document.getElementById('chart-tank').layout.yaxis.range")
+    loop = page.evaluate(
+        "() => { const gd = document.getElementById('chart-loop');"
+        " return {axes: gd.data.map(t => t.yaxis), side: gd.layout.yaxis2.side}; }"
+    )
+    assert tank_range == [0, 100]
+    assert loop == {"axes": ["y", "y", "y2"], "side": "right"}
