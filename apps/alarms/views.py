@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -40,6 +41,16 @@ def _refused(request, alarm):
     raise PermissionDenied(message)
 
 
+def _back(request):
+    """Back where the form said (``next``), if that is a page of this site; else the list."""
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("alarms:alarm_list")
+
+
 def _note(request) -> str:
     return (request.POST.get("note") or request.headers.get("HX-Prompt") or "").strip()
 
@@ -55,7 +66,7 @@ def _answer(request, alarm, message: str, ok: bool):
             html += services.render_alarm(alarm)
         return HttpResponse(html)  # 200 either way: htmx swaps nothing on a 4xx, the toast says it failed
     (messages.success if ok else messages.error)(request, message)
-    return redirect(request.POST.get("next") or "alarms:alarm_list")
+    return _back(request)
 
 
 @login_required
@@ -155,7 +166,7 @@ def alarm_bulk(request):
     alarms = [a for a in alarms_visible_to(request.user).filter(pk__in=ids) if _may_act(request, a)]
     if action not in {"ack", "resolve", "incident"} or not alarms:
         messages.error(request, "Choose at least one alarm and an action.")
-        return redirect(request.POST.get("next") or "alarms:alarm_list")
+        return _back(request)
     if action == "incident":
         from apps.incidents.services import incident_open
 
@@ -163,7 +174,7 @@ def alarm_bulk(request):
             raise PermissionDenied("Your role cannot open incidents here.")
         if len({a.site_id for a in alarms}) > 1:
             messages.error(request, "An incident belongs to one site: choose alarms of one site.")
-            return redirect(request.POST.get("next") or "alarms:alarm_list")
+            return _back(request)
         incident = incident_open(site=alarms[0].site, alarms=alarms, user=request.user)
         return redirect("incidents:incident_detail", pk=incident.pk)
     done, refused = 0, []
@@ -180,7 +191,7 @@ def alarm_bulk(request):
     messages.success(request, f"{verb} {done} alarm(s).") if done else None
     for line in refused:
         messages.warning(request, line)
-    return redirect(request.POST.get("next") or "alarms:alarm_list")
+    return _back(request)
 
 
 # --- REST API for scripts and chat bots (personal token) --------------------------------
