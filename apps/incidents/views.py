@@ -98,7 +98,8 @@ def incident_note(request, pk: int):
 @require_POST
 def incident_step(request, pk: int):
     incident = _incident_or_404(request.user, pk)
-    version = RunbookVersion.objects.filter(pk=request.POST.get("version")).first()
+    pk = request.POST.get("version", "")
+    version = RunbookVersion.objects.filter(pk=pk).first() if pk.isascii() and pk.isdigit() else None
     if version is None:
         raise Http404("No such runbook version")
     index = int(request.POST.get("index", "-1")) if request.POST.get("index", "").isdigit() else -1

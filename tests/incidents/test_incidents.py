@@ -166,3 +166,18 @@ def test_an_incident_is_opened_by_hand_from_the_alarm_list(client, rules, pool_u
     assert r.redirect_chain[-1][0] == reverse("incidents:incident_detail", args=[incident.pk])
     assert list(incident.alarms.all()) == [a] and incident.opened_by == pool_user
     assert incident.timeline.filter(kind=TimelineKind.OPENED, text="Opened by estates").exists()
+
+
+@pytest.mark.parametrize("version", ["abc", "", "1e3", "-1", "١"])
+def test_ticking_a_step_with_a_version_that_is_no_number_is_a_404_not_a_500(
+    client, rules, pool_user, t0, version
+):
+    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=t0)
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=t0 + timedelta(minutes=1))
+    incident = Incident.objects.get()
+    client.force_login(pool_user)
+    response = client.post(
+        reverse("incidents:incident_step", args=[incident.pk]), {"version": version, "index": "0"}
+    )
+    assert response.status_code == 404
+    assert not incident.steps_done.exists()
