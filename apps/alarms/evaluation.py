@@ -81,24 +81,33 @@ class Evaluator:
         return (v1 - v0) / ((t1 - t0) / 60)
 
     def _condition(
-        self, rule: AlarmRule, mem: RuleMemory, index: int, c: dict, readings, now_s
+        self, rule: AlarmRule, mem: RuleMemory, index: int, c: dict, readings, now_s, said: list | None = None
     ) -> bool | None:
+        """Whether condition ``c`` holds; what it found is appended to ``said`` in words."""
         value, t = self._read(readings, c["measurement"], c["field"], c.get("tags") or {}, now_s)
         if value is None or now_s - t > self.stale_after_s:
             return None
         op, target = c["op"], float(c["value"])
+        name = f"{c['measurement']}.{c['field']}"
         if op in {"rising", "falling", "steady"}:
             rate = self._rate(mem, index, t, value, rule.rate_window_s)
             if rate is None:
                 return None
-            return (
+            held = (
                 rate > target
                 if op == "rising"
                 else rate < -target
                 if op == "falling"
                 else abs(rate) <= target
             )
-        return {">": value > target, "<": value < target, ">=": value >= target, "<=": value <= target}[op]
+            if said is not None:
+                bound = f"within ±{target:g}/min" if op == "steady" else f"over {target:g}/min"
+                said.append(f"{name} {op} {rate:+.2f}/min ({bound})")
+            return held
+        held = {">": value > target, "<": value < target, ">=": value >= target, "<=": value <= target}[op]
+        if said is not None:
+            said.append(f"{name} = {value:g} ({op} {target:g})")
+        return held
 
     # judging ------------------------------------------------------------------------
 
@@ -111,12 +120,13 @@ class Evaluator:
             age = now_s - t
             return Judgement(age > rule.stale_after_s, age, f"last reading {age:.0f} s ago")
         if kind == RuleKind.COMPOUND:
+            said: list[str] = []
             results = [
-                self._condition(rule, mem, i, c, readings, now_s) for i, c in enumerate(rule.conditions)
+                self._condition(rule, mem, i, c, readings, now_s, said) for i, c in enumerate(rule.conditions)
             ]
             if any(r is None for r in results):
                 return Judgement(None)
-            return Judgement(all(results), None, "all conditions hold" if all(results) else "")
+            return Judgement(all(results), None, "; ".join(said) if all(results) else "")
 
         value, t = self._read(readings, rule.measurement, rule.field, rule.tags, now_s)
         if value is None or now_s - t > self.stale_after_s:

@@ -187,7 +187,9 @@ def site_status(
         _power_question(cfg, it_kw, facility, fresh(facility, "power")),
         _heat_question(it_kw, heat_kw, meter, fresh(meter, "heat")),
         _loop_question(cfg, loop, pump, fresh(loop, "loop")),
-        _consumer_question(cfg, consumer, tank, dump, fresh(consumer, "consumer")),
+        _consumer_question(
+            cfg, consumer, tank, dump, fresh(consumer, "consumer"), potential_kw=_heat_potential(it_kw, r)
+        ),
     ]
     for q, reading in zip(questions, (facility, meter, loop, consumer), strict=True):
         if reading is not None:
@@ -298,6 +300,11 @@ def _heat_question(it_kw, heat_kw, reading, fresh) -> Question:
         return q
     ratio = heat_kw / it_kw
     q.verdict = f"Delivering {heat_kw:.1f} kW to the building: {ratio:.0%} of the IT load recovered."
+    if ratio > 1.02:
+        q.verdict = (
+            f"Delivering {heat_kw:.1f} kW to the building, {ratio:.0%} of the IT load: the heat pump adds "
+            "its own electrical input to the servers' heat as it raises the temperature."
+        )
     q.level = Level.OK if ratio >= 0.6 else Level.WARN if ratio >= 0.2 else Level.BAD
     if q.level == Level.BAD:
         q.verdict = (
@@ -342,7 +349,19 @@ def _loop_question(cfg, loop, pump, fresh) -> Question:
     return q
 
 
-def _consumer_question(cfg, consumer, tank, dump, fresh) -> Question:
+def _heat_potential(it_kw, r) -> float | None:
+    """The heat the plant has to give now: the servers' (about their electrical power) plus
+    what a heat pump adds from its own electrical input."""
+    if it_kw is None:
+        return None
+    return it_kw + (r.total("heat_pump", "power_kw") or 0.0)
+
+
+def _consumer_question(cfg, consumer, tank, dump, fresh, potential_kw=None) -> Question:
+    """Is the consumer getting what it can expect? Not its whole demand: the servers give
+    only the heat they make (plus a heat pump's input), the building's own boiler covers
+    the rest by design. So the delivered heat is judged against the lesser of the demand
+    and the heat the plant has to give now (``potential_kw``)."""
     q = Question(
         "consumer",
         "Consumer supplied",
@@ -376,10 +395,17 @@ def _consumer_question(cfg, consumer, tank, dump, fresh) -> Question:
         q.level, q.verdict = Level.OK, "The consumer is not asking for heat right now." + tail
     else:
         share = (delivered or 0) / demand
-        q.level = Level.OK if share >= 0.9 else Level.WARN if share >= 0.5 else Level.BAD
-        q.verdict = (
-            f"Receiving {delivered or 0:.1f} kW of the {demand:.1f} kW it asks for ({share:.0%})." + tail
-        )
+        expected = min(demand, potential_kw) if potential_kw else demand
+        got = (delivered or 0) / expected if expected > 0 else 1.0
+        q.level = Level.OK if got >= 0.85 else Level.WARN if got >= 0.5 else Level.BAD
+        q.verdict = f"Receiving {delivered or 0:.1f} kW of the {demand:.1f} kW it asks for ({share:.0%})"
+        if expected < demand and q.level == Level.OK:
+            q.verdict += ": all the heat the servers give now; the building's own boiler covers the rest."
+        elif expected < demand:
+            q.verdict += f", though the servers could give {expected:.1f} kW."
+        else:
+            q.verdict += "."
+        q.verdict += tail
     return q
 
 

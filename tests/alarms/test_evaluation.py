@@ -168,6 +168,12 @@ def test_compound_rule_joins_it_and_thermal_signals():
     assert flags[:2] == [None, None]  # rates need a little history first
     assert set(flags[6:13]) == {False}  # return rising 1 K/min but tank at 90 %
     assert flags[-1] is True
+    # the alarm says which values made it, not just that "all conditions hold"
+    detail = ev.judge(r, readings(T0 + 200, **snap(200, 96)), T0 + 200).detail
+    assert detail == (
+        "loop.return_temp_c rising +1.00/min (over 0.2/min); tank.soc_pct = 96 (>= 95); "
+        "facility.it_power_kw steady +0.00/min (within ±2/min)"
+    )
 
 
 @pytest.mark.parametrize(

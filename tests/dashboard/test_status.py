@@ -116,3 +116,26 @@ def test_the_chart_points_carry_each_series_time():
     assert s.points["it_kw"] == [MS - 2000, 60.0]
     assert s.points["soc"] == [MS - 2000, 62.0]
     assert timedelta(milliseconds=MS - s.newest_ms) == timedelta(seconds=2)
+
+
+def test_a_consumer_getting_all_the_servers_heat_is_supplied_even_below_its_demand():
+    """The pool asks for 80 kW, the servers make 60 kW and all of it arrives: that is the
+    design (the boiler covers the rest), not a fault."""
+    s = status(readings(consumer={"demand_kw": 80.0, "delivered_kw": 58.0}))
+    assert q(s, "consumer").level == Level.OK and s.health == Health.OK
+    assert (
+        "all the heat the servers give now; the building's own boiler covers the rest"
+        in q(s, "consumer").verdict
+    )
+    short = status(readings(consumer={"demand_kw": 80.0, "delivered_kw": 35.0}))
+    assert q(short, "consumer").level == Level.WARN
+    assert "though the servers could give 60.0 kW" in q(short, "consumer").verdict
+
+
+def test_more_heat_than_it_load_is_explained_by_the_heat_pump():
+    r = readings(heat_meter={"power_kw": 78.6})
+    r.series[series_key("heat_pump", {"asset": "hp-1"})] = Reading(
+        "heat_pump", {"site": "pool", "asset": "hp-1"}, MS - 2000, {"power_kw": 18.0, "heat_kw": 78.6}
+    )
+    verdict = q(status(r), "heat").verdict
+    assert "131% of the IT load" in verdict and "the heat pump adds its own electrical input" in verdict
