@@ -203,3 +203,38 @@ def test_the_tank_chart_reads_0_to_100_percent_and_delta_t_has_its_own_axis(live
     )
     assert tank_range == [0, 100]
     assert loop == {"axes": ["y", "y", "y2"], "side": "right"}
+
+
+@pytest.mark.parametrize("viewport", [(1920, 1080), (1366, 768), (390, 844)])
+def test_no_figure_on_a_tile_runs_into_another(live, browser, viewport):
+    outside_agent = InfluxClient(url=live.influx_url, database=live.database, retention_policy="heatops")
+    now = datetime.now(UTC)
+    outside_agent.write(
+        [
+            Point("facility", {"site": "school"}, {"it_power_kw": 188.8, "total_power_kw": 199.9}, now),
+            Point("heat_meter", {"site": "school", "asset": "meter-1"}, {"power_kw": 177.7}, now),
+            Point("loop", {"site": "school", "loop": "primary"}, {"delta_t_k": 18.8, "flow_m3h": 5.0}, now),
+            Point("tank", {"site": "school", "asset": "tank-1"}, {"soc_pct": 100.0}, now),
+            Point("consumer", {"site": "school"}, {"delivered_kw": 146.9, "demand_kw": 164.1, "online": True}, now),
+        ]
+    )
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    log_in(page, live.web_url)
+    expect(page.locator("#tile-school")).to_contain_text("146.9 / 164.1 kW", timeout=10_000)
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('#tile-school .figures > div')].map(d => {
+            const r = d.querySelector('dd').getBoundingClientRect(); const t = d.querySelector('dt').getBoundingClientRect();
+            return [d.querySelector('dt').textContent, [r.left, r.top, r.right, r.bottom], [t.left, t.top, t.right, t.bottom]]; })"""
+    )
+    page.screenshot(path=str(ARTIFACTS / f"portfolio-{viewport[0]}x{viewport[1]}.png"))
+
+    def overlap(a, b):
+        return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
+
+    rects = [(f"{name} {part}", box) for name, dd, dt in boxes for part, box in (("value", dd), ("label", dt))]
+    clashes = [(a, b) for i, (a, ra) in enumerate(rects) for b, rb in rects[i + 1 :] if overlap(ra, rb)]
+    assert len(boxes) == 6 and clashes == []
+    for path in ("/", "/sites/school/"):  # and neither page is wider than the screen
+        page.goto(live.web_url + path)
+        page.wait_for_timeout(500)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport[0], path
