@@ -5,12 +5,22 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from apps.accounts.choices import Role
+from apps.accounts.models import SiteAccess
 from apps.alarms.defaults import alarm_rules_create_defaults
 from apps.alarms.models import OnCall
 from apps.incidents.library import seed_runbooks
 from apps.ownership.choices import Area, Raci
 from apps.ownership.services import raci_replace
 from apps.sites.demo import seed_demo_sites
+
+# The demo's people: (username, first name, last name, role at both demo sites).
+DEMO_PEOPLE = {
+    "estates": ("eve", "Eve", "Hart", Role.ESTATES),
+    "oncall": ("sam", "Sam", "Patel", Role.DEVOPS),
+    "second": ("alex", "Alex", "Kim", Role.DEVOPS),
+    "manager": ("morgan", "Morgan", "Reid", Role.MANAGER),
+}
 
 
 class Command(BaseCommand):
@@ -31,15 +41,56 @@ class Command(BaseCommand):
         if not no_admin:
             username, password = self._demo_admin()
             admin = get_user_model().objects.get(username=username)
-            for site in sites:  # the demo admin owns every area of the demo sites
-                OnCall.objects.get_or_create(site=site, user=admin, level=1)
+            people, people_password = self._demo_people(sites)
+            for site in sites:
+                OnCall.objects.get_or_create(site=site, user=admin, level=1)  # without RACI: the admin
                 if not site.raci.exists():
-                    grid = {
-                        area: {Raci.RESPONSIBLE: [f"u:{admin.pk}"], Raci.ACCOUNTABLE: [f"u:{admin.pk}"]}
-                        for area in Area.values
-                    }
-                    raci_replace(site=site, grid=grid)
+                    raci_replace(site=site, grid=self._demo_raci(people, admin), reason="demo seed")
             self.stdout.write(self.style.SUCCESS(f"demo admin login: {username} / {password}"))
+            logins = ", ".join(f"{u.username} ({role.label})" for u, role in people.values())
+            self.stdout.write(self.style.SUCCESS(f"demo logins, password {people_password}: {logins}"))
+
+    def _demo_people(self, sites) -> tuple[dict, str]:
+        """A person for each role, with access to both demo sites, so the demo shows what
+        each sees and an unacknowledged alarm escalates from one person to the next."""
+        store = settings.VAR_DIR / "demo-users-password"
+        if store.exists():
+            password = store.read_text().strip()
+        else:
+            password = secrets.token_urlsafe(9)
+            store.parent.mkdir(parents=True, exist_ok=True)
+            store.write_text(password + "\n")
+            store.chmod(0o600)
+        people = {}
+        for key, (username, first, last, role) in DEMO_PEOPLE.items():
+            user, _ = get_user_model().objects.get_or_create(username=username)
+            user.first_name, user.last_name = first, last
+            user.email = f"{username}@heatops.localhost"
+            user.set_password(password)
+            user.save()
+            for site in sites:
+                SiteAccess.objects.update_or_create(user=user, site=site, defaults={"role": role})
+            people[key] = (user, role)
+        return people, password
+
+    @staticmethod
+    def _demo_raci(people, admin) -> dict:
+        """Who owns what at a demo site: DevOps on-call answers alarms and compute (the
+        second on-call is consulted), estates the plant, the manager is accountable for it
+        all and responsible for the contract; so an alarm nobody acknowledges goes from the
+        on-call person to the manager."""
+        oncall, second, estates, manager = (
+            f"u:{people[k][0].pk}" for k in ("oncall", "second", "estates", "manager")
+        )
+        R, A, C, informed = Raci.RESPONSIBLE, Raci.ACCOUNTABLE, Raci.CONSULTED, Raci.INFORMED
+        return {
+            Area.ALARM_RESPONSE: {R: [oncall], A: [manager], C: [second], informed: [estates]},
+            Area.COMPUTE: {R: [oncall], A: [manager], C: [second]},
+            Area.THERMAL: {R: [estates], A: [manager], C: [oncall]},
+            Area.MAINTENANCE: {R: [estates], A: [manager]},
+            Area.SAFETY: {R: [estates], A: [manager], informed: [oncall]},
+            Area.CONTRACT: {R: [manager], A: [f"u:{admin.pk}"], informed: [estates]},
+        }
 
     def _demo_admin(self) -> tuple[str, str]:
         """The demo admin; its password comes from HEATOPS_ADMIN_PASSWORD or is made once
