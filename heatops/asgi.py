@@ -14,9 +14,16 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from heatops.middleware import StaticSecurityHeaders  # noqa: E402
 from heatops.routing import websocket_urlpatterns  # noqa: E402
 
-http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.HEATOPS_SERVE_STATIC else django_asgi_app
+# Static files served here skip Django's middleware: the wrapper gives them the same
+# security headers (CSP, nosniff, Referrer-Policy, X-Frame-Options) as the pages.
+http_app = (
+    StaticSecurityHeaders(ASGIStaticFilesHandler(django_asgi_app))
+    if settings.HEATOPS_SERVE_STATIC
+    else django_asgi_app
+)
 
 application = ProtocolTypeRouter(
     {
