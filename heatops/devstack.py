@@ -1,7 +1,8 @@
 """The whole product on free ports, for benchmarks and browser tests: InfluxDB and Redis
-(started here unless their URLs are given), a migrated throw-away SQLite database with
-the demo sites and a known admin login, Daphne serving heatops, and optionally the
-telemetry pump, each a real process as deploy/run starts them."""
+(started here unless their URLs are given), a migrated throw-away database (SQLite, or
+the empty database of ``database_url``) with the demo sites and a known admin login,
+Daphne serving heatops, and optionally the telemetry pump, each a real process as
+deploy/run starts them."""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ def stack(
     influx_url: str | None = None,
     redis_url: str | None = None,
     database: str = "bench",
+    database_url: str | None = None,
     extra_env: dict[str, str] | None = None,
     before_start: Callable[[Stack], None] | None = None,
 ) -> Iterator[Stack]:
@@ -96,7 +98,7 @@ def stack(
             "DJANGO_SETTINGS_MODULE": "heatops.settings.dev",
             "DEBUG": "0",
             "HEATOPS_VAR": str(root),
-            "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
+            "DATABASE_URL": database_url or f"sqlite:///{root / 'db.sqlite3'}",
             "INFLUX_URL": influx_url,
             "INFLUX_DB": database,
             "REDIS_URL": redis_url,

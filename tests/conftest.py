@@ -1,8 +1,12 @@
-"""Test harness: a real InfluxDB and a real Redis for the whole run.
+"""Test harness: a real InfluxDB and a real Redis for the whole run, and the database.
 
 Unless HEATOPS_TEST_INFLUX_URL / HEATOPS_TEST_REDIS_URL name servers to use, the harness
 starts influxd and redis-server (Debian packages, installed by deploy/bootstrap) on free
 ports with their data in a temporary folder, and stops them when the run ends.
+
+The database is SQLite, or with HEATOPS_TEST_DB=postgres a PostgreSQL cluster the harness
+starts the same way (Debian's ``postgresql``) unless HEATOPS_TEST_DATABASE_URL names one;
+pytest-django creates the test database on it (heatops/settings/test.py).
 
 The suite passes on any date (docs/testing.md): no test reads the clock at import; the
 ``now`` fixture reads it when a test starts, and points are written relative to it or
@@ -14,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +30,7 @@ from django.core.cache import cache
 from django.test.signals import clear_cache_handlers
 
 from apps.telemetry.influx import InfluxClient, get_client, quote_ident, reset_client
-from heatops.devservices import InfluxServer, RedisServer, free_port
+from heatops.devservices import InfluxServer, PostgresServer, RedisServer, free_port
 
 
 def _point_settings_at(influx_url: str, redis_url: str) -> None:
@@ -90,6 +96,64 @@ def services(tmp_path_factory):
     reset_client()
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_server():
+    """On PostgreSQL, the settings of the server the tests use (started here unless
+    HEATOPS_TEST_DATABASE_URL names one); None on SQLite."""
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        yield None
+        return
+    server = None
+    if not db.get("HOST"):
+        # not under the pytest temporary folder: that one is private to us, and as root
+        # PostgreSQL runs as the postgres user, who must be able to reach its data
+        root = Path(tempfile.mkdtemp(prefix="heatops-test-postgres-"))
+        server = PostgresServer(root=root, port=free_port(), durable=False)
+        with _without_faketime():
+            server.start()
+        # in place: Django's connection handler holds this very dict
+        db.update(HOST="127.0.0.1", PORT=str(server.port), USER=server.user, PASSWORD=server.password)
+    yield db
+    if server:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, database_server):
+    """pytest-django's hook for changing the database settings before the test database is
+    created: the PostgreSQL server is started (and the settings point at it) first."""
+
+
+@pytest.fixture(scope="session")
+def stack_database(database_server):
+    """``with stack_database("browser") as url:`` gives the DATABASE_URL for a stack of real
+    processes (heatops.devstack.stack): on PostgreSQL a new database on the test server,
+    dropped afterwards; on SQLite None, and the stack keeps a database file of its own."""
+
+    @contextlib.contextmanager
+    def new(name: str):
+        if database_server is None:
+            yield None
+            return
+        import psycopg
+        from psycopg import sql
+
+        db = database_server
+        name = f"stack_{name}_{uuid.uuid4().hex[:8]}"
+        conninfo = {"host": db["HOST"], "port": db["PORT"], "user": db["USER"], "password": db["PASSWORD"]}
+        with psycopg.connect(dbname="postgres", autocommit=True, **conninfo) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}"
+        finally:
+            with psycopg.connect(dbname="postgres", autocommit=True, **conninfo) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    return new
 
 
 @pytest.fixture(autouse=True)

@@ -146,26 +146,26 @@ def _by(alarm: Alarm) -> str:
 def alarm_acknowledge(*, alarm: Alarm, user, note: str = "", now: datetime | None = None) -> Alarm:
     """Take ownership. If someone got there first, say who and when.
 
-    A compare-and-set UPDATE decides who wins, so two people acknowledging at the same
-    moment get one acknowledgement on every database (SQLite has no row locks)."""
+    The state is checked and changed under the alarm's row lock, so of two people
+    acknowledging at the same moment one wins and the other waits for that, then is told
+    who. On PostgreSQL that is the row lock of select_for_update; SQLite has no row locks
+    (select_for_update does nothing there), and heatops opens its SQLite transactions
+    IMMEDIATE (settings.SQLITE_OPTIONS), taking the database's write lock at the start,
+    which serialises the same read-check-write."""
     now = now or timezone.now()
     with transaction.atomic():
-        won = Alarm.objects.filter(pk=alarm.pk, state__in=[AlarmState.FIRING, AlarmState.SHELVED]).update(
-            state=AlarmState.ACKNOWLEDGED,
-            acknowledged_by=user,
-            acknowledged_at=now,
-            shelved_until=None,
-            next_escalation_at=None,
-            updated_at=now,
-        )
-        current = Alarm.objects.select_related("acknowledged_by").get(pk=alarm.pk)
-        if not won:
-            if current.state == AlarmState.ACKNOWLEDGED:
-                raise AlarmConflict(f"Already acknowledged by {_by(current)}.")
+        locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        if locked.state == AlarmState.ACKNOWLEDGED:
+            raise AlarmConflict(f"Already acknowledged by {_by(locked)}.")
+        if locked.state not in (AlarmState.FIRING, AlarmState.SHELVED):
             raise AlarmConflict("This alarm is already resolved.")
-        _event(current, EventKind.ACKNOWLEDGED, at=now, user=user, note=note)
-        _after_commit(current, Transition.ACKNOWLEDGED)
-    return current
+        locked.state = AlarmState.ACKNOWLEDGED
+        locked.acknowledged_by, locked.acknowledged_at = user, now
+        locked.shelved_until = locked.next_escalation_at = None
+        locked.save()
+        _event(locked, EventKind.ACKNOWLEDGED, at=now, user=user, note=note)
+        _after_commit(locked, Transition.ACKNOWLEDGED)
+    return locked
 
 
 def alarm_resolve(*, alarm: Alarm, user, note: str, now: datetime | None = None) -> Alarm:
@@ -223,7 +223,7 @@ def alarm_escalate_due(*, now: datetime | None = None) -> EscalationResult:
     )
     for pk in list(due):
         with transaction.atomic():
-            alarm = Alarm.objects.select_for_update().select_related("rule").get(pk=pk)
+            alarm = Alarm.objects.select_for_update(of=("self",)).select_related("rule").get(pk=pk)
             if (
                 alarm.state != AlarmState.FIRING
                 or not alarm.next_escalation_at
@@ -249,7 +249,7 @@ def alarm_escalate_due(*, now: datetime | None = None) -> EscalationResult:
         Alarm.objects.filter(state=AlarmState.SHELVED, shelved_until__lte=now).values_list("pk", flat=True)
     ):
         with transaction.atomic():
-            alarm = Alarm.objects.select_for_update().select_related("rule").get(pk=pk)
+            alarm = Alarm.objects.select_for_update(of=("self",)).select_related("rule").get(pk=pk)
             if alarm.state != AlarmState.SHELVED or alarm.shelved_until > now:
                 continue
             alarm.state, alarm.shelved_until = AlarmState.FIRING, None

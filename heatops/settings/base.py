@@ -92,10 +92,11 @@ TEMPLATES = [
     },
 ]
 
+# No persistent connections (CONN_MAX_AGE 0), as Django advises under ASGI: its handler runs
+# each request's database work in a thread of its own, and connections kept for reuse
+# there would pile up on PostgreSQL (one server process each) until max_connections.
 DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'heatops.sqlite3'}"), conn_max_age=60
-    )
+    "default": dj_database_url.parse(env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'heatops.sqlite3'}"))
 }
 # SQLite (the embedded default) is shared by the web server, the pump, Celery and the
 # simulator: WAL lets readers and a writer work at once, IMMEDIATE transactions take the

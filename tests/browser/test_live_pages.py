@@ -30,15 +30,19 @@ def _alarms_fire_at_once(s) -> None:
 
 
 @pytest.fixture(scope="module")
-def live(services):
-    with stack(
-        pump=True,
-        influx_url=services["influx_url"],
-        redis_url=services["redis_url"],
-        database="browser",
-        extra_env={"HEATOPS_PUMP_TICK_S": "0.25"},
-        before_start=_alarms_fire_at_once,
-    ) as s:
+def live(services, stack_database):
+    with (
+        stack_database("browser") as database_url,
+        stack(
+            pump=True,
+            influx_url=services["influx_url"],
+            redis_url=services["redis_url"],
+            database="browser",
+            database_url=database_url,
+            extra_env={"HEATOPS_PUMP_TICK_S": "0.25"},
+            before_start=_alarms_fire_at_once,
+        ) as s,
+    ):
         yield s
 
 
