@@ -22,6 +22,7 @@ def alarms_visible_to(user) -> QuerySet[Alarm]:
     return (
         Alarm.objects.filter(site__in=sites_visible_to(user))
         .select_related("site", "rule", "acknowledged_by", "resolved_by")
+        .prefetch_related("incidents")
         .annotate(severity_rank=SEVERITY_RANK)
     )
 
@@ -61,6 +62,7 @@ def open_alarms_for_sites(site_ids, limit: int = 50) -> dict[int, list[Alarm]]:
     qs = (
         Alarm.objects.filter(site_id__in=site_ids, state__in=OPEN_STATES)
         .select_related("acknowledged_by", "resolved_by", "site", "rule")
+        .prefetch_related("incidents")  # each alarm links its incident, without a query each
         .annotate(severity_rank=SEVERITY_RANK)
         .order_by("fired_at", "severity_rank", "pk")
     )

@@ -180,6 +180,12 @@ def alarm_bulk(request):
     done, refused = 0, []
     for alarm in alarms:
         try:
+            if action == "ack" and alarm.state == AlarmState.SHELVED:
+                # someone shelved it on purpose: a bulk acknowledgement must not undo that unseen
+                refused.append(
+                    f"{alarm.title}: left shelved (acknowledge it on its own to end the shelving)."
+                )
+                continue
             if action == "ack":
                 services.alarm_acknowledge(alarm=alarm, user=request.user, note=_note(request))
             else:

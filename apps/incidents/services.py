@@ -161,12 +161,34 @@ NEXT_STATES = {
 
 
 @transaction.atomic
-def incident_set_state(*, incident: Incident, state: str, user, at: datetime | None = None) -> Incident:
+def incident_alarms_still_active(incident: Incident) -> list:
+    """The incident's alarms whose condition still holds: marking it mitigated or resolved
+    while they fire is allowed, but only knowingly."""
+    return list(incident.alarms.filter(state__in=OPEN_STATES, condition_active=True).order_by("fired_at"))
+
+
+def incident_set_state(
+    *, incident: Incident, state: str, user, despite_alarms: bool = False, at: datetime | None = None
+) -> Incident:
+    """Move the incident on. Mitigated or resolved while some of its alarms' conditions
+    still hold needs ``despite_alarms`` (the person has been told which), and the timeline
+    says so."""
     at = at or timezone.now()
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if state not in NEXT_STATES[incident.state]:
         raise ValidationError(
             f"An incident that is {incident.get_state_display().lower()} cannot become {state}."
+        )
+    active = (
+        incident_alarms_still_active(incident)
+        if state in (IncidentState.MITIGATED, IncidentState.RESOLVED)
+        else []
+    )
+    if active and not despite_alarms:
+        names = ", ".join(a.title for a in active)
+        raise ValidationError(
+            f"{len(active)} of this incident's alarms still fire ({names}): tick "
+            f"'even though alarms still fire' to mark it {state} anyway."
         )
     incident.state = state
     if state == IncidentState.MITIGATED:
@@ -174,10 +196,11 @@ def incident_set_state(*, incident: Incident, state: str, user, at: datetime | N
     if state == IncidentState.RESOLVED:
         incident.resolved_at = at
     incident.save()
+    still = f", while {len(active)} alarm{'s' if len(active) != 1 else ''} still fired" if active else ""
     _timeline(
         incident,
         TimelineKind.STATE,
-        f"{IncidentState(state).label} by {user.get_username()}",
+        f"{IncidentState(state).label} by {user.get_username()}{still}",
         at=at,
         user=user,
     )

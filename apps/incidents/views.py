@@ -14,7 +14,7 @@ from apps.accounts.permissions import ACT_ON_INCIDENTS, can
 from apps.accounts.selectors import people_with_access, sites_visible_to
 
 from . import services
-from .models import Incident, RunbookVersion
+from .models import Incident, Runbook, RunbookVersion
 
 
 def _incident_or_404(user, pk: int) -> Incident:
@@ -61,6 +61,7 @@ def incident_detail(request, pk: int):
                 "end": int(end.timestamp() * 1000) + 30 * 60_000 if end else None,
             },
             "next_states": sorted(services.NEXT_STATES[incident.state]),
+            "still_active": services.incident_alarms_still_active(incident),
             "actions": incident.action_items.select_related("owner"),
             "people": people_with_access(incident.site),
             "sites": sites_visible_to(request.user),
@@ -97,19 +98,73 @@ def incident_note(request, pk: int):
 @login_required
 @require_POST
 def incident_step(request, pk: int):
+    """Tick a runbook step off. From the page (htmx) the answer is that step's line alone,
+    ticked or with the reason it was not; without htmx, the whole page again."""
     incident = _incident_or_404(request.user, pk)
     pk = request.POST.get("version", "")
     version = RunbookVersion.objects.filter(pk=pk).first() if pk.isascii() and pk.isdigit() else None
     if version is None:
         raise Http404("No such runbook version")
     index = int(request.POST.get("index", "-1")) if request.POST.get("index", "").isdigit() else -1
-    return _act(
+    if not request.htmx:
+        return _act(
+            request,
+            incident,
+            lambda: services.incident_step_done(
+                incident=incident, version=version, index=index, user=request.user
+            ),
+            "Step ticked off.",
+        )
+    if not can(request.user, ACT_ON_INCIDENTS, incident.site):
+        raise PermissionDenied("Your role at this site can read incidents but not change them.")
+    if not 0 <= index < len(version.steps):
+        raise Http404("No such step")
+    error = ""
+    try:
+        services.incident_step_done(incident=incident, version=version, index=index, user=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    done = incident.steps_done.select_related("done_by").filter(version=version, index=index).first()
+    return render(
         request,
-        incident,
-        lambda: services.incident_step_done(
-            incident=incident, version=version, index=index, user=request.user
-        ),
-        "Step ticked off.",
+        "incidents/_step.html",
+        {
+            "incident": incident,
+            "version": version,
+            "i": index,
+            "step": version.steps[index],
+            "done": done,
+            "error": error,
+        },
+    )
+
+
+@login_required
+@require_GET
+def runbook_list(request):
+    return render(
+        request,
+        "incidents/runbooks.html",
+        {"runbooks": Runbook.objects.prefetch_related("versions"), "sites": sites_visible_to(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def runbook_detail(request, pk: int):
+    runbook = Runbook.objects.filter(pk=pk).prefetch_related("versions__created_by").first()
+    if runbook is None:
+        raise Http404("No such runbook")
+    versions = sorted(runbook.versions.all(), key=lambda v: -v.number)
+    return render(
+        request,
+        "incidents/runbook.html",
+        {
+            "runbook": runbook,
+            "current": versions[0] if versions else None,
+            "versions": versions,
+            "sites": sites_visible_to(request.user),
+        },
     )
 
 
@@ -121,7 +176,12 @@ def incident_state(request, pk: int):
     return _act(
         request,
         incident,
-        lambda: services.incident_set_state(incident=incident, state=state, user=request.user),
+        lambda: services.incident_set_state(
+            incident=incident,
+            state=state,
+            user=request.user,
+            despite_alarms=bool(request.POST.get("despite")),
+        ),
         f"Incident {state}.",
     )
 

@@ -41,6 +41,20 @@
   setInterval(refreshAges, 1000);
   document.body.addEventListener("htmx:wsAfterMessage", refreshAges);
 
+  // The result of an action (acknowledged, resolved, ...) shows for a few seconds, then
+  // gets out of the way of the alarm cards; a click dismisses it at once.
+  var toastTimer = null;
+  document.body.addEventListener("htmx:afterSettle", function () {
+    var toast = document.getElementById("toast");
+    if (!toast || !toast.textContent.trim() || toast.dataset.timed) return;
+    toast.dataset.timed = "1";  // a new toast is a new element: each gets its own timer
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { toast.textContent = ""; }, toast.classList.contains("toast-bad") ? 10000 : 4000);
+  });
+  document.body.addEventListener("click", function (e) {
+    if (e.target && e.target.id === "toast") e.target.textContent = "";
+  });
+
   var banner = document.getElementById("connection");
   document.body.addEventListener("htmx:wsClose", function (e) {
     if (banner) banner.hidden = false;

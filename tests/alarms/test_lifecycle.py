@@ -386,3 +386,15 @@ def test_the_alarm_list_filters_and_hides_other_sites(client, demo_sites, flow_r
         "Flow lost"
         in client.get(reverse("alarms:alarm_list"), {"domain": "thermal", "sort": "site"}).content.decode()
     )
+
+
+def test_a_bulk_acknowledgement_leaves_a_shelved_alarm_shelved_and_says_so(
+    client, pool, flow_rule, pool_user, now
+):
+    shelved = services.alarm_raise(rule=flow_rule, value=0.2, detail="", now=now)
+    services.alarm_shelve(alarm=shelved, user=pool_user, minutes=60, reason="pump service", now=now)
+    client.force_login(pool_user)
+    page = client.post(reverse("alarms:alarm_bulk"), {"action": "ack", "ids": [shelved.pk]}, follow=True)
+    shelved.refresh_from_db()
+    assert shelved.state == AlarmState.SHELVED and shelved.shelved_until is not None
+    assert "left shelved" in page.content.decode()

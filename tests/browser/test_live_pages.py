@@ -126,6 +126,7 @@ def test_an_alarm_fires_on_every_open_dashboard_and_one_acknowledgement_reaches_
     first.on("dialog", lambda dialog: dialog.accept("on my way"))
     tile_alarm.get_by_role("button", name="Acknowledge").click()
     expect(first.locator("#toast")).to_contain_text("Acknowledged")
+    expect(first.locator("#toast")).to_be_hidden(timeout=8_000)  # out of the way of the cards again
     expect(second.locator(".site-alarms .alarm", has_text="Primary loop flow lost")).to_contain_text(
         "acknowledged by admin", timeout=5_000
     )

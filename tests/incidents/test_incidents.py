@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.html import escape
 
 from apps.alarms import services as alarms
 from apps.alarms.choices import RuleKind
@@ -80,17 +81,29 @@ def test_the_timeline_holds_every_event_in_order(rules, demo_sites, django_user_
     services.incident_note(
         incident=incident, user=op, text="restarted the pump", at=t0 + timedelta(minutes=5)
     )
+    with pytest.raises(ValidationError, match="2 of this incident's alarms still fire"):
+        services.incident_set_state(incident=incident, state=IncidentState.MITIGATED, user=op)
     services.incident_set_state(
-        incident=incident, state=IncidentState.MITIGATED, user=op, at=t0 + timedelta(minutes=6)
+        incident=incident,
+        state=IncidentState.MITIGATED,
+        user=op,
+        despite_alarms=True,  # compute throttled: contained, though the pump is still down
+        at=t0 + timedelta(minutes=6),
     )
     alarms.alarm_resolve(alarm=pump, user=op, note="flow back", now=t0 + timedelta(minutes=7))
     services.incident_set_state(
-        incident=incident, state=IncidentState.RESOLVED, user=op, at=t0 + timedelta(minutes=20)
+        incident=incident,
+        state=IncidentState.RESOLVED,
+        user=op,
+        despite_alarms=True,
+        at=t0 + timedelta(minutes=20),
     )
 
     kinds = list(incident.timeline.values_list("kind", flat=True))
     assert kinds[0] == TimelineKind.ALARM and TimelineKind.OPENED in kinds
     texts = [e.text for e in incident.timeline.all()]
+    assert "Mitigated by op, while 2 alarms still fired" in texts
+    assert "Resolved by op, while 1 alarm still fired" in texts
     assert any("Primary loop flow lost: acknowledged (pump tripped)" == t for t in texts)
     assert any("step 1 done: Check the primary pump" in t for t in texts)
     assert "restarted the pump" in texts and any(
@@ -156,6 +169,19 @@ def test_the_incident_page_shows_it_to_people_of_the_site_only(
         .count("cannot become reviewed")
         == 1
     )
+    # resolving while both alarms still fire: told which, and nothing changes until ticked
+    assert "2 alarms of this incident still fire" in page and "even though alarms still fire" in page
+    refused = client.post(
+        reverse("incidents:incident_state", args=[incident.pk]), {"state": "resolved"}, follow=True
+    )
+    assert "still fire (Primary loop flow lost, " in refused.content.decode()
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.OPEN
+    client.post(
+        reverse("incidents:incident_state", args=[incident.pk]), {"state": "resolved", "despite": "1"}
+    )
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.RESOLVED
 
 
 def test_an_incident_is_opened_by_hand_from_the_alarm_list(client, rules, pool_user, t0):
@@ -181,3 +207,40 @@ def test_ticking_a_step_with_a_version_that_is_no_number_is_a_404_not_a_500(
     )
     assert response.status_code == 404
     assert not incident.steps_done.exists()
+
+
+def test_runbooks_have_pages_and_alarms_link_their_runbook_and_incident(client, rules, pool_user, t0):
+    pump = alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=t0)
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=t0 + timedelta(minutes=1))
+    incident = Incident.objects.get()
+    client.force_login(pool_user)
+    listing = client.get(reverse("incidents:runbook_list")).content.decode()
+    runbook = Runbook.objects.get(slug="pump-failure")
+    assert reverse("incidents:runbook_detail", args=[runbook.pk]) in listing
+    page = client.get(reverse("incidents:runbook_detail", args=[runbook.pk])).content.decode()
+    assert "Safe state first:" in page and escape(runbook.current.steps[0]["text"]) in page
+    card = client.get(reverse("alarms:alarm_detail", args=[pump.pk])).content.decode()
+    assert reverse("incidents:runbook_detail", args=[runbook.pk]) in card
+    assert (
+        reverse("incidents:incident_detail", args=[incident.pk]) in card
+        and f"incident #{incident.pk}" in card
+    )
+
+
+def test_a_runbook_step_ticked_from_the_page_answers_with_that_step_alone(client, rules, pool_user, t0):
+    alarms.alarm_raise(rule=rules["pump"], value=0, detail="", now=t0)
+    alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=t0 + timedelta(minutes=1))
+    incident = Incident.objects.get()
+    version = incident.runbooks.get(runbook__slug="pump-failure")
+    client.force_login(pool_user)
+    url = reverse("incidents:incident_step", args=[incident.pk])
+    line = client.post(
+        url, {"version": version.pk, "index": "1"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert line.lstrip().startswith(f'<li class="step step-done" id="step-{version.pk}-1">')
+    assert "✓ done by estates" in line and "<html" not in line
+    again = client.post(
+        url, {"version": version.pk, "index": "1"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "✓ done by estates" in again  # ticking twice changes nothing and says it is done
+    assert incident.steps_done.count() == 1
