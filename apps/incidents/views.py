@@ -42,7 +42,11 @@ def incident_detail(request, pk: int):
         {"version": v, "steps": [(i, step, done.get((v.pk, i))) for i, step in enumerate(v.steps)]}
         for v in incident.runbooks.select_related("runbook")
     ]
-    alarms = list(incident.alarms.select_related("site", "rule", "acknowledged_by", "resolved_by"))
+    alarms = list(
+        incident.alarms.select_related("site", "rule", "acknowledged_by", "resolved_by").prefetch_related(
+            "incidents"
+        )
+    )
     marks = [{"t": int(a.fired_at.timestamp() * 1000), "title": a.title} for a in alarms]
     start = min([incident.opened_at, *[a.fired_at for a in alarms]])
     end = incident.resolved_at or None
