@@ -27,8 +27,11 @@ def raci_grid(request, slug: str):
             area: {role: request.POST.getlist(f"{area}-{role}") for role in Raci.values}
             for area in Area.values
         }
+        reason = request.POST.get("reason", "").strip()
         try:
-            raci_replace(site=site, grid=grid, user=request.user, reason=request.POST.get("reason", ""))
+            if not reason:  # who is called for a site's alarms is not changed without a word why
+                raise ValidationError({"reason": "Say why ownership changes: the audit log keeps it."})
+            raci_replace(site=site, grid=grid, user=request.user, reason=reason)
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -57,6 +60,8 @@ def raci_grid(request, slug: str):
             "rows": rows,
             "roles": Raci.choices,
             "can_edit": can(request.user, EDIT_OWNERSHIP, site),
+            "reason_error": " ".join(errors.get("reason", [])),
+            "reason": request.POST.get("reason", "") if errors else "",
             "sites": sites_visible_to(request.user),
             "errors": errors,
         },

@@ -220,7 +220,12 @@ def test_no_figure_on_a_tile_runs_into_another(live, browser, viewport):
             Point("heat_meter", {"site": "school", "asset": "meter-1"}, {"power_kw": 177.7}, now),
             Point("loop", {"site": "school", "loop": "primary"}, {"delta_t_k": 18.8, "flow_m3h": 5.0}, now),
             Point("tank", {"site": "school", "asset": "tank-1"}, {"soc_pct": 100.0}, now),
-            Point("consumer", {"site": "school"}, {"delivered_kw": 146.9, "demand_kw": 164.1, "online": True}, now),
+            Point(
+                "consumer",
+                {"site": "school"},
+                {"delivered_kw": 146.9, "demand_kw": 164.1, "online": True},
+                now,
+            ),
         ]
     )
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
@@ -236,10 +241,49 @@ def test_no_figure_on_a_tile_runs_into_another(live, browser, viewport):
     def overlap(a, b):
         return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
 
-    rects = [(f"{name} {part}", box) for name, dd, dt in boxes for part, box in (("value", dd), ("label", dt))]
+    rects = [
+        (f"{name} {part}", box) for name, dd, dt in boxes for part, box in (("value", dd), ("label", dt))
+    ]
     clashes = [(a, b) for i, (a, ra) in enumerate(rects) for b, rb in rects[i + 1 :] if overlap(ra, rb)]
     assert len(boxes) == 6 and clashes == []
     for path in ("/", "/sites/school/"):  # and neither page is wider than the screen
         page.goto(live.web_url + path)
         page.wait_for_timeout(500)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport[0], path
+
+
+def test_no_page_is_wider_than_a_phone(live, browser):
+    """Every page at 390x844: nothing wider than the screen (wide tables scroll in their box)."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    log_in(page, live.web_url)
+    paths = [
+        "/",
+        "/sites/pool/",
+        "/alarms/",
+        "/incidents/",
+        "/runbooks/",
+        "/reports/",
+        "/sites/pool/raci/",
+        "/sites/pool/audit/",
+    ]
+    for listing, link in (
+        ("/alarms/", "main a.title"),
+        ("/incidents/", "main table a"),
+        ("/runbooks/", "main table a"),
+    ):
+        page.goto(live.web_url + listing)
+        first = page.locator(link).first
+        if first.count():
+            paths.append(first.get_attribute("href"))
+    too_wide = {}
+    for path in paths:
+        response = page.goto(live.web_url + path)
+        assert response.status == 200, path
+        page.wait_for_timeout(300)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide[path] = width
+    header = page.evaluate("() => document.querySelector('header.topbar').getBoundingClientRect().height")
+    page.screenshot(path=str(ARTIFACTS / "phone-last-page.png"))
+    assert too_wide == {}
+    assert header <= 100  # the header leaves the screen to the page

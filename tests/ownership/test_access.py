@@ -71,6 +71,7 @@ def test_someone_without_access_is_refused_in_the_matrix(admin_client, demo_site
     assert "access to Northgate Leisure Pool" in str(info.value)
 
     form = {f"{a}-{r}": v for a, roles in grid(people[who], people["alan"]).items() for r, v in roles.items()}
+    form["reason"] = "new on-call"
     page = admin_client.post(reverse("ownership:raci", args=["pool"]), form).content.decode()
     assert "Nothing was saved" in page and "access to Northgate Leisure Pool" in page
     assert not Assignment.objects.filter(site=pool).exists()

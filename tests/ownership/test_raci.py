@@ -103,9 +103,15 @@ def test_the_grid_page_reads_for_everyone_with_access_and_edits_for_admins(
 
     form = {f"{area}-{role}": v for area, roles in full_grid(crew).items() for role, v in roles.items()}
     form["safety-A"] = ""
+    form["reason"] = "Alan takes over safety"
     page = admin_client.post(url, form).content.decode()
     assert "Nothing was saved" in page and "Safety: exactly one Accountable is needed (0 given)." in page
-    assert f'<option value="u:{crew["rita"].pk}" selected>' in page  # what was typed is kept
+    assert f'value="u:{crew["rita"].pk}" checked>' in page  # what was ticked is kept
     form["safety-A"] = f"u:{crew['alan'].pk}"
+    unexplained = admin_client.post(url, {**form, "reason": " "}).content.decode()
+    assert (
+        "Say why ownership changes" in unexplained
+        and not Assignment.objects.filter(site=demo_sites["pool"], role="A").exists()
+    )
     assert admin_client.post(url, form).status_code == 302
     assert Assignment.objects.filter(site=demo_sites["pool"], role="A").count() == len(Area.values)
