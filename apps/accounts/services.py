@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from heatops.tokens import token_digest, token_new
+from heatops.tokens import token_digest, token_new, token_well_formed
 
 from .models import PersonalToken
 
@@ -17,7 +17,7 @@ def personal_token_issue(*, user, name: str) -> tuple[PersonalToken, str]:
 
 def personal_token_user(*, raw: str):
     """The active user behind a personal token, or None."""
-    if not raw.startswith(PREFIX):
+    if not token_well_formed(raw, PREFIX):
         return None
     token = (
         PersonalToken.objects.select_related("user")

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.permissions import ACT_ON_ALARMS, ACT_ON_INCIDENTS, can, role_at
 from apps.accounts.selectors import sites_visible_to
+from apps.accounts.services import PREFIX as PERSONAL_TOKEN_PREFIX
 from apps.accounts.services import personal_token_user
+from heatops.tokens import token_well_formed
 
 from . import services
 from .choices import AlarmState, Domain, Severity
@@ -203,15 +205,36 @@ def alarm_bulk(request):
 # --- REST API for scripts and chat bots (personal token) --------------------------------
 
 
+class _ApiRefused(Exception):
+    """Why a request's credentials were refused (answered 401 with this reason)."""
+
+
 def _api_user(request):
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    """The person behind ``Authorization: Token|Bearer <personal token>``. Anything else,
+    missing, malformed (another scheme, no token, a NUL, non-ASCII, a huge value) or an
+    unknown token, raises _ApiRefused with the reason: a 401, never a 500."""
+    header = request.headers.get("Authorization", "")
+    if not header.strip():
+        raise _ApiRefused("no Authorization header: send 'Authorization: Token <your personal API token>'")
+    scheme, _, raw = header.strip().partition(" ")
     if scheme.lower() not in {"token", "bearer"}:
-        return None
-    return personal_token_user(raw=raw.strip())
+        raise _ApiRefused(
+            "the Authorization header must be 'Token <your personal API token>' (or 'Bearer <token>')"
+        )
+    raw = raw.strip()
+    if not token_well_formed(raw, PERSONAL_TOKEN_PREFIX):
+        raise _ApiRefused(
+            "the Authorization header holds no well-formed personal API token: "
+            "send 'Authorization: Token <your personal API token>'"
+        )
+    user = personal_token_user(raw=raw)
+    if user is None:
+        raise _ApiRefused("the token is unknown or revoked, or its account is inactive")
+    return user
 
 
-def _api_denied():
-    response = JsonResponse({"error": "send 'Authorization: Token <your personal API token>'"}, status=401)
+def _api_denied(reason: str):
+    response = JsonResponse({"error": reason}, status=401)
     response["WWW-Authenticate"] = 'Token realm="heatops api"'
     return response
 
@@ -219,9 +242,10 @@ def _api_denied():
 @csrf_exempt
 @require_GET
 def api_alarm_list(request):
-    user = _api_user(request)
-    if user is None:
-        return _api_denied()
+    try:
+        user = _api_user(request)
+    except _ApiRefused as refused:
+        return _api_denied(str(refused))
     state = request.GET.get("state", "open")
     alarms = alarm_list(user=user, site=request.GET.get("site", ""), state=state)[:500]
     return JsonResponse({"alarms": [alarm_data(a) for a in alarms]})
@@ -230,9 +254,10 @@ def api_alarm_list(request):
 @csrf_exempt
 @require_POST
 def api_alarm_ack(request, pk: int):
-    user = _api_user(request)
-    if user is None:
-        return _api_denied()
+    try:
+        user = _api_user(request)
+    except _ApiRefused as refused:
+        return _api_denied(str(refused))
     alarm = alarms_visible_to(user).filter(pk=pk).first()
     if alarm is None:
         return JsonResponse({"error": f"no alarm {pk} that you may see"}, status=404)
