@@ -37,3 +37,23 @@ class AuditEntry(models.Model):
         before, after = self.before or {}, self.after or {}
         keys = sorted(set(before) | set(after))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+    @property
+    def diff(self) -> list[dict]:
+        """The changes as people read them: a list (the holders of a RACI cell, say) as
+        what was added and what was removed; anything else as before → after."""
+        rows = []
+        for key, old, new in self.changes:
+            if isinstance(old, list | type(None)) and isinstance(new, list | type(None)) and (old or new):
+                was, now = [str(x) for x in old or []], [str(x) for x in new or []]
+                rows.append(
+                    {
+                        "key": key,
+                        "added": [x for x in now if x not in was],
+                        "removed": [x for x in was if x not in now],
+                        "is_list": True,
+                    }
+                )
+            else:
+                rows.append({"key": key, "before": old, "after": new, "is_list": False})
+        return rows

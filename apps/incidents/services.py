@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.alarms.choices import OPEN_STATES, Severity
 from apps.alarms.models import Alarm
+from apps.audit.services import audit_record
 
 from .choices import IncidentState, PriorityClass, TimelineKind
 from .models import ActionItem, Incident, RunbookVersion, StepDone, TimelineEvent
@@ -143,12 +144,15 @@ def incident_step_done(
         incident=incident, version=version, index=index, defaults={"done_by": user, "done_at": at}
     )
     if created:
-        _timeline(
-            incident,
-            TimelineKind.STEP,
-            f"{version}: step {index + 1} done: {version.steps[index]['text']}",
-            at=at,
+        text = f"{version}: step {index + 1} done: {version.steps[index]['text']}"
+        _timeline(incident, TimelineKind.STEP, text, at=at, user=user)
+        audit_record(
+            site=incident.site,
             user=user,
+            action="runbook step done",
+            obj=incident,
+            after={"step": text},
+            at=at,
         )
 
 
@@ -160,13 +164,13 @@ NEXT_STATES = {
 }
 
 
-@transaction.atomic
 def incident_alarms_still_active(incident: Incident) -> list:
     """The incident's alarms whose condition still holds: marking it mitigated or resolved
     while they fire is allowed, but only knowingly."""
     return list(incident.alarms.filter(state__in=OPEN_STATES, condition_active=True).order_by("fired_at"))
 
 
+@transaction.atomic
 def incident_set_state(
     *, incident: Incident, state: str, user, despite_alarms: bool = False, at: datetime | None = None
 ) -> Incident:
@@ -190,6 +194,7 @@ def incident_set_state(
             f"{len(active)} of this incident's alarms still fire ({names}): tick "
             f"'even though alarms still fire' to mark it {state} anyway."
         )
+    was = incident.state
     incident.state = state
     if state == IncidentState.MITIGATED:
         incident.mitigated_at = at
@@ -197,6 +202,16 @@ def incident_set_state(
         incident.resolved_at = at
     incident.save()
     still = f", while {len(active)} alarm{'s' if len(active) != 1 else ''} still fired" if active else ""
+    audit_record(
+        site=incident.site,
+        user=user,
+        action="incident state",
+        obj=incident,
+        before={"state": was},
+        after={"state": state},
+        reason=still.removeprefix(", ").capitalize(),
+        at=at,
+    )
     _timeline(
         incident,
         TimelineKind.STATE,

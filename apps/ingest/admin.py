@@ -38,7 +38,7 @@ class IngestTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
         for token in queryset:
-            ingest_token_revoke(token=token)
+            ingest_token_revoke(token=token, user=request.user)
         self.message_user(request, f"Revoked {queryset.count()} token(s); agents using them now get 401.")
 
 

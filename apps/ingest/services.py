@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.services import audit_record
 from apps.sites.models import Site
 from apps.telemetry import schema
 from apps.telemetry.influx import Point, duration_delta, get_client
@@ -34,20 +35,37 @@ EARLIEST_NS = 946_684_800 * 10**9  # 2000-01-01: anything older is a precision m
 
 
 def ingest_token_issue(*, site: Site, name: str, user=None) -> tuple[IngestToken, str]:
-    """Make a token for a site; return the row and the token, which is never shown again."""
+    """Make a token for a site; return the row and the token, which is never shown again
+    (the audit log keeps who issued which, by its prefix)."""
     new = token_new(TOKEN_PREFIX)
-    token = IngestToken.objects.create(
-        site=site, name=name, prefix=new.prefix, key_hash=new.digest, created_by=user
-    )
+    with transaction.atomic():
+        token = IngestToken.objects.create(
+            site=site, name=name, prefix=new.prefix, key_hash=new.digest, created_by=user
+        )
+        audit_record(
+            site=site,
+            user=user,
+            action="issued ingest token",
+            obj=token,
+            after={"name": name, "prefix": new.prefix},
+        )
     return token, new.raw
 
 
-def ingest_token_revoke(*, token: IngestToken) -> IngestToken:
+def ingest_token_revoke(*, token: IngestToken, user=None) -> IngestToken:
     with transaction.atomic():
         token = IngestToken.objects.select_for_update().get(pk=token.pk)
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
+            audit_record(
+                site=token.site_id and token.site,
+                user=user,
+                action="revoked ingest token",
+                obj=token,
+                before={"state": "active"},
+                after={"state": "revoked"},
+            )
     return token
 
 

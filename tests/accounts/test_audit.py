@@ -8,13 +8,17 @@ from apps.alarms import services as alarm_services
 from apps.alarms.choices import RuleKind
 from apps.alarms.models import AlarmRule
 from apps.audit.models import AuditEntry
+from apps.incidents import services as incidents
+from apps.incidents.library import seed_runbooks
+from apps.incidents.models import Runbook
+from apps.ingest.services import ingest_token_issue, ingest_token_revoke
 from apps.ownership.choices import Area, Raci
 from apps.ownership.services import raci_replace
 
 pytestmark = pytest.mark.django_db
 
 
-def test_acknowledgements_and_ownership_changes_are_audited(demo_sites, pool_user, django_user_model):
+def test_acknowledgements_and_ownership_changes_are_audited(client, demo_sites, pool_user, django_user_model):
     pool = demo_sites["pool"]
     rule = AlarmRule.objects.create(
         site=pool,
@@ -30,10 +34,11 @@ def test_acknowledgements_and_ownership_changes_are_audited(demo_sites, pool_use
     alarm = alarm_services.alarm_raise(rule=rule, value=0, detail="", now=datetime.now(UTC))
     alarm_services.alarm_acknowledge(alarm=alarm, user=pool_user, note="on my way")
     entry = AuditEntry.objects.get(action="alarm acknowledged")
-    assert (entry.site, entry.user, entry.reason, entry.after) == (
+    assert (entry.site, entry.user, entry.reason, entry.before, entry.after) == (
         pool,
         pool_user,
         "on my way",
+        {"state": "firing"},  # what it was, not "—"
         {"state": "acknowledged"},
     )
 
@@ -46,6 +51,46 @@ def test_acknowledgements_and_ownership_changes_are_audited(demo_sites, pool_use
     raci_replace(site=pool, grid=grid, user=boss, reason="new contract")
     entry = AuditEntry.objects.get(action="changed RACI")
     assert entry.reason == "new contract" and any("Accountable boss" in a for a in entry.after["assignments"])
+    # the log page shows what was added and removed, not a Python list
+    SiteAccess.objects.filter(user=pool_user, site=pool).update(role="admin")
+    grid[Area.SAFETY][Raci.RESPONSIBLE] = [f"u:{boss.pk}"]
+    raci_replace(site=pool, grid=grid, user=boss, reason="boss takes safety")
+    client.force_login(pool_user)
+    page = client.get(reverse("audit:audit_log", args=["pool"])).content.decode()
+    assert "firing → acknowledged" in page
+    assert "+ pool Safety: Responsible boss" in page and "− pool Safety: Responsible estates" in page
+    assert "[&#x27;" not in page and "['" not in page
+
+
+def test_incident_states_runbook_steps_and_ingest_tokens_are_in_the_audit_log(demo_sites, pool_user, now):
+    pool = demo_sites["pool"]
+    seed_runbooks()
+    rule = AlarmRule.objects.create(
+        site=pool,
+        name="Flow lost",
+        kind=RuleKind.BELOW,
+        severity="critical",
+        domain="thermal",
+        meaning="m",
+        measurement="loop",
+        field="flow_m3h",
+        threshold=1,
+        runbook=Runbook.objects.get(slug="pump-failure"),
+    )
+    alarm = alarm_services.alarm_raise(rule=rule, value=0, detail="", now=now)
+    incident = incidents.incident_open(site=pool, alarms=[alarm], user=pool_user)
+    version = incident.runbooks.get()
+    incidents.incident_set_state(incident=incident, state="mitigated", user=pool_user, despite_alarms=True)
+    state = AuditEntry.objects.get(action="incident state")
+    assert (state.before, state.after, state.user) == ({"state": "open"}, {"state": "mitigated"}, pool_user)
+    assert state.reason == "While 1 alarm still fired"
+    incidents.incident_step_done(incident=incident, version=version, index=0, user=pool_user)
+    assert AuditEntry.objects.filter(action="runbook step done", site=pool).count() == 1
+    token, raw = ingest_token_issue(site=pool, name="BMS gateway", user=pool_user)
+    ingest_token_revoke(token=token, user=pool_user)
+    issued = AuditEntry.objects.get(action="issued ingest token")
+    assert issued.after == {"name": "BMS gateway", "prefix": token.prefix} and raw not in str(issued.after)
+    assert AuditEntry.objects.get(action="revoked ingest token").after == {"state": "revoked"}
 
 
 def test_a_rule_change_in_the_admin_needs_a_reason(admin_client, demo_sites):
