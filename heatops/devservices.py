@@ -82,7 +82,10 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def _require(binary: str, package: str) -> str:
-    path = shutil.which(binary) or (f"/usr/bin/{binary}" if Path(f"/usr/bin/{binary}").exists() else None)
+    # /usr/sbin is off the PATH of users other than root on Debian (haproxy lives there)
+    path = shutil.which(binary) or next(
+        (f"{d}/{binary}" for d in ("/usr/bin", "/usr/sbin") if Path(f"{d}/{binary}").exists()), None
+    )
     if not path:
         raise ServiceError(
             f"{binary} not found: install the Debian package '{package}' (deploy/bootstrap does it for you)"
@@ -388,6 +391,90 @@ class PostgresServer(Service):
             )
 
 
+HAPROXY_CONFIG = """\
+# Written by heatops.devservices (HaproxyServer): one port in front of {workers} Daphne
+# process(es). Websockets pass through as HTTP upgrades; each new connection goes to the
+# next worker that answers its health check.
+global
+  maxconn 4096
+
+defaults
+  mode http
+  retries 3
+  option redispatch
+  timeout connect 5s
+  timeout http-request 30s
+  timeout client 5m
+  timeout server 5m
+  timeout tunnel 1h
+
+frontend heatops
+  bind {bind}:{port}
+  # Daphne (--proxy-headers) takes the first X-Forwarded-For entry as the client: set it,
+  # never append to what the client sent
+  http-request set-header X-Forwarded-For %[src]
+  http-request set-header X-Forwarded-Proto http
+  http-request del-header X-Forwarded-Port
+  default_backend daphne
+
+backend daphne
+  balance roundrobin
+{servers}
+"""
+
+
+@dataclass
+class HaproxyServer(Service):
+    """haproxy (Debian's ``haproxy``) on ``bind:port`` balancing over web workers on
+    127.0.0.1 at ``backends``: how deploy/run puts several Daphne processes behind one
+    port. heatops' sockets work whichever worker a browser lands on, because every
+    worker shares the Redis channel layer."""
+
+    name: ClassVar[str] = "haproxy"
+    backends: list[int] = field(default_factory=list)
+    bind: str = "127.0.0.1"
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1" if self.bind == "0.0.0.0" else self.bind
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def config(self) -> str:
+        servers = "\n".join(
+            f"  server web{i} 127.0.0.1:{p} check inter 2s" for i, p in enumerate(self.backends, 1)
+        )
+        return HAPROXY_CONFIG.format(
+            bind=self.bind, port=self.port, workers=len(self.backends), servers=servers
+        )
+
+    def command(self) -> list[str]:
+        binary = _require("haproxy", "haproxy")
+        conf = self.root / "haproxy.cfg"
+        self.root.mkdir(parents=True, exist_ok=True)
+        conf.write_text(self.config())
+        return [binary, "-db", "-f", str(conf)]  # -db: stay in the foreground
+
+    def ready(self) -> bool:
+        return port_open(self.port, self.host)
+
+
+def web_balancer(var: Path) -> HaproxyServer:
+    """deploy/run's balancer: HEATOPS_BIND:HEATOPS_PORT in front of HEATOPS_WEB_WORKERS
+    Daphne processes on 127.0.0.1, ports HEATOPS_PORT+1 onwards (where honcho starts the
+    Procfile's web processes: deploy/run passes it -p HEATOPS_PORT+1 -c web=N)."""
+    port = int(os.environ.get("HEATOPS_PORT", "8000"))
+    workers = int(os.environ.get("HEATOPS_WEB_WORKERS", "1"))
+    return HaproxyServer(
+        root=var / "haproxy",
+        port=port,
+        bind=os.environ.get("HEATOPS_BIND", "127.0.0.1"),
+        backends=[port + i for i in range(1, workers + 1)],
+    )
+
+
 def _port_from_url(url: str, default: int) -> int:
     from urllib.parse import urlsplit
 
@@ -417,9 +504,28 @@ def demo_services(var: Path) -> list[Service]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m heatops.devservices")
-    parser.add_argument("action", choices=["up", "down", "status", "postgres-url"])
+    parser.add_argument(
+        "action", choices=["up", "down", "status", "postgres-url", "balancer", "check-web-ports"]
+    )
     parser.add_argument("--var", default=os.environ.get("HEATOPS_VAR", "var"), type=Path)
     args = parser.parse_args(argv)
+    if args.action == "balancer":  # the Procfile's balancer: haproxy in the foreground, in our place
+        command = web_balancer(args.var.resolve()).command()
+        os.execv(command[0], command)
+    if args.action == "check-web-ports":
+        balancer = web_balancer(args.var.resolve())
+        for port in [balancer.port, *balancer.backends]:
+            if port_open(port):
+                print(
+                    f"error: port {port} is taken by another process; heatops serves on HEATOPS_PORT "
+                    f"and its web processes listen on the ports after it (see README, 'Configuration')",
+                    file=sys.stderr,
+                )
+                return 1
+        return 0
+    if args.action == "postgres-url":  # the DATABASE_URL of the demo's own PostgreSQL
+        print(demo_postgres(args.var.resolve()).url)
+        return 0
     services = demo_services(args.var.resolve())
     try:
         for svc in services:
