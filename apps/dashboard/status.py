@@ -401,7 +401,7 @@ def _consumer_question(cfg, consumer, tank, dump, fresh, potential_kw=None) -> Q
         q.verdict = f"Receiving {delivered or 0:.1f} kW of the {demand:.1f} kW it asks for ({share:.0%})"
         if expected < demand and q.level == Level.OK and share < 0.9:
             q.verdict += ": all the heat the servers give now; the building's own boiler covers the rest."
-        elif expected < demand:
+        elif expected < demand and q.level != Level.OK:
             q.verdict += f", though the servers could give {expected:.1f} kW."
         else:
             q.verdict += "."

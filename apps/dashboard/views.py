@@ -80,6 +80,7 @@ def site_detail(request, slug: str):
             "system_html": current_system_html(),
             "ranges": list(RANGES),
             "sites": sites_visible_to(request.user),
+            "wall": request.GET.get("wall") == "1",  # the plant room's wall screen: one screen, no scrolling
         },
     )
 

@@ -22,9 +22,10 @@
     { id: "chart-tank", title: "Buffer tank state of charge (%)", traces: [["soc", "State of charge", C.purple, "solid"]], layout: { yaxis: { range: [0, 100], title: { text: "%" } } } },
     { id: "chart-consumer", title: "Consumer demand against delivered heat (kW)", traces: [["demand_kw", "Demand", C.yellow, "dash"], ["delivered_kw", "Delivered", C.green, "solid"]] }
   ];
+  var WALL = document.body.classList.contains("wall");  // read from across a room: taller, larger type
   var LAYOUT = {
-    margin: { l: 50, r: 10, t: 36, b: 36 }, height: 280, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-    font: { color: "#e8eef4", size: 14 }, legend: { orientation: "h", y: -0.2 },
+    margin: { l: 50, r: 10, t: 36, b: 36 }, height: WALL ? 265 : 280, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+    font: { color: "#e8eef4", size: WALL ? 17 : 14 }, legend: { orientation: "h", y: -0.2 },
     xaxis: { type: "date", gridcolor: "#2b3945" }, yaxis: { gridcolor: "#2b3945" }
   };
   var status = root.querySelector(".chart-status");
@@ -126,7 +127,7 @@
       { name: "Tank headroom", x: x, y: d.tank, stackgroup: "a", line: { color: C.purple } }
     ];
     if (d.it !== null) traces.push({ name: "IT load now", x: x, y: d.t.map(function () { return d.it; }), line: { color: C.orange, dash: "dash", width: 3 } });
-    Plotly.react(target, traces, Object.assign({}, LAYOUT, { title: { text: "kW the thermal side can absorb", font: { size: 16 } } }), { displaylogo: false, responsive: true });
+    Plotly.react(target, traces, Object.assign({}, LAYOUT, WALL ? { height: 150, margin: { l: 50, r: 10, t: 10, b: 30 }, showlegend: false } : { title: { text: "kW the thermal side can absorb", font: { size: 16 } } }), { displaylogo: false, responsive: true });
   }
   // After the settle, not the swap: htmx settles by putting back the attributes of elements
   // whose id the old content had too, which would strip Plotly's own class from the chart

@@ -287,3 +287,21 @@ def test_no_page_is_wider_than_a_phone(live, browser):
     page.screenshot(path=str(ARTIFACTS / "phone-last-page.png"))
     assert too_wide == {}
     assert header <= 100  # the header leaves the screen to the page
+
+
+def test_the_wall_screen_fits_the_four_answers_charts_and_capacity_on_one_screen(live, browser):
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    log_in(page, live.web_url)
+    page.goto(live.web_url + "/sites/pool/?wall=1")
+    page.wait_for_selector("#chart-capacity .main-svg")
+    page.wait_for_selector("#chart-consumer .main-svg")
+    bottoms = page.evaluate(
+        """() => Object.fromEntries(['#q-power', '#q-heat', '#q-loop', '#q-consumer', '#chart-power',
+            '#chart-loop', '#chart-tank', '#chart-consumer', '#chart-capacity']
+            .map(sel => [sel, document.querySelector(sel).getBoundingClientRect().bottom]))"""
+    )
+    page.screenshot(path=str(ARTIFACTS / "wall-1920x1080.png"))
+    assert {sel: bottom for sel, bottom in bottoms.items() if bottom > 1080} == {}
+    assert page.evaluate("() => document.documentElement.scrollHeight") <= 1080
+    sizes = page.evaluate("() => getComputedStyle(document.querySelector('#q-power .number')).fontSize")
+    assert float(sizes.removesuffix("px")) >= 40  # readable from across the room
