@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("apps.ownership.urls")),
     path("", include("apps.incidents.urls")),
     path("", include("apps.audit.urls")),
+    path("", include("apps.maintenance.urls")),
     path("", include("apps.reports.urls")),
     path("", include("apps.dashboard.urls")),
 ]

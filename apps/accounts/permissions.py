@@ -1,10 +1,12 @@
 """What each role may do at a site: one table, applied by every view, websocket and API.
 
 Everyone with access to a site sees all of it. Changes depend on the role:
-- estates: act on alarms and incidents; edit thermal, electrical and safety rules;
+- estates: act on alarms and incidents; edit thermal, electrical and safety rules; plan
+  maintenance windows, keep the maintenance log and work orders;
 - devops on-call: act on alarms and incidents; edit compute and network rules;
 - manager: reads everything, changes nothing operational;
 - site administrator (and superusers everywhere): everything, including ownership.
+DevOps and managers read maintenance windows, the log and work orders.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ ACT_ON_ALARMS = "act_on_alarms"
 ACT_ON_INCIDENTS = "act_on_incidents"
 EDIT_RULES = "edit_rules"
 EDIT_OWNERSHIP = "edit_ownership"
+MAINTAIN = "maintain"  # maintenance windows, the maintenance log, work orders
 
 ALLOWED = {
-    Role.ESTATES: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES},
+    Role.ESTATES: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES, MAINTAIN},
     Role.DEVOPS: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES},
     Role.MANAGER: set(),
-    Role.ADMIN: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES, EDIT_OWNERSHIP},
+    Role.ADMIN: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES, EDIT_OWNERSHIP, MAINTAIN},
 }
 RULE_DOMAINS = {
     Role.ESTATES: {"thermal", "electrical", "safety"},

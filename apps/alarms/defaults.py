@@ -19,9 +19,12 @@ def _limit(site: Site, kinds, attr):
 def default_rules(site: Site) -> list[dict]:
     rules = []
     min_flow = _limit(site, [AssetKind.PUMP], "min_flow_m3h")
+    pumps = list(site.assets.filter(kind=AssetKind.PUMP, min_flow_m3h__isnull=False))
     if min_flow:
         rules.append(
             dict(
+                # the primary pump's alarm when the site has one pump (a window on it covers it)
+                asset=pumps[0] if len(pumps) == 1 else None,
                 name="Primary loop flow lost",
                 kind=RuleKind.BELOW,
                 severity=Severity.CRITICAL,

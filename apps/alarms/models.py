@@ -184,6 +184,11 @@ class Alarm(models.Model):
     shelved_until = models.DateTimeField(null=True, blank=True)
     shelved_reason = models.TextField(blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=1)
+    in_maintenance = models.BooleanField(
+        default=False,
+        help_text="Raised while a maintenance window covered it: recorded and shown, but it does not "
+        "page or escalate until the window ends.",
+    )
     next_escalation_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:

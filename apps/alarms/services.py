@@ -58,7 +58,7 @@ def _after_commit(alarm: Alarm, transition: str | None, level: int | None = None
 
     def run():
         _broadcast(alarm.pk, transition)
-        if transition:
+        if transition and not alarm.in_maintenance:  # in maintenance: recorded, shown, not paged
             alarm_notify_task.delay(alarm.pk, transition, level or alarm.escalation_level)
 
     transaction.on_commit(run)
@@ -133,6 +133,34 @@ def _resolve(alarm: Alarm, *, now: datetime, user, note: str) -> None:
     alarm.save()
     _event(alarm, EventKind.RESOLVED, at=now, user=user, note=note)
     _after_commit(alarm, Transition.RESOLVED)
+
+
+def alarm_maintenance_hold(*, alarm: Alarm, note: str, now: datetime) -> None:
+    """Called in the transaction that fired ``alarm`` (by a receiver of ``alarm_changed``,
+    apps/maintenance): a maintenance window covers it, so it is recorded and shown as in
+    maintenance but neither pages nor escalates."""
+    alarm.in_maintenance, alarm.next_escalation_at = True, None
+    alarm.save(update_fields=["in_maintenance", "next_escalation_at", "updated_at"])
+    _event(alarm, EventKind.NOTE, at=now, note=note)
+
+
+def alarm_maintenance_release(*, alarm_id: int, note: str, now: datetime) -> Alarm:
+    """The window that held the alarm has ended. Still firing: paged afresh at level 1, its
+    escalation timer restarted, as if it fired now. Acknowledged or shelved: someone has it,
+    so it is only marked no longer in maintenance. Safe to run twice."""
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update(of=("self",)).select_related("rule").get(pk=alarm_id)
+        if not alarm.in_maintenance or not alarm.is_open:
+            return alarm
+        alarm.in_maintenance = False
+        paged = alarm.state == AlarmState.FIRING
+        if paged:
+            alarm.escalation_level = 1
+            alarm.next_escalation_at = now + timedelta(minutes=alarm.rule.ack_timeout_min)
+        alarm.save()
+        _event(alarm, EventKind.NOTE, at=now, note=note + (": paged now" if paged else ""))
+        _after_commit(alarm, Transition.FIRED if paged else None, 1)
+    return alarm
 
 
 # --- from people -------------------------------------------------------------------------
@@ -218,14 +246,15 @@ def alarm_escalate_due(*, now: datetime | None = None) -> EscalationResult:
     Shelving that has run out: back to firing. Safe to run twice at once."""
     now = now or timezone.now()
     result = EscalationResult()
-    due = Alarm.objects.filter(state=AlarmState.FIRING, next_escalation_at__lte=now).values_list(
-        "pk", flat=True
-    )
+    due = Alarm.objects.filter(
+        state=AlarmState.FIRING, in_maintenance=False, next_escalation_at__lte=now
+    ).values_list("pk", flat=True)
     for pk in list(due):
         with transaction.atomic():
             alarm = Alarm.objects.select_for_update(of=("self",)).select_related("rule").get(pk=pk)
             if (
                 alarm.state != AlarmState.FIRING
+                or alarm.in_maintenance
                 or not alarm.next_escalation_at
                 or alarm.next_escalation_at > now
             ):
@@ -253,7 +282,8 @@ def alarm_escalate_due(*, now: datetime | None = None) -> EscalationResult:
             if alarm.state != AlarmState.SHELVED or alarm.shelved_until > now:
                 continue
             alarm.state, alarm.shelved_until = AlarmState.FIRING, None
-            alarm.next_escalation_at = now + timedelta(minutes=alarm.rule.ack_timeout_min)
+            if not alarm.in_maintenance:  # held by a window: the window's end restarts it
+                alarm.next_escalation_at = now + timedelta(minutes=alarm.rule.ack_timeout_min)
             alarm.save()
             _event(alarm, EventKind.UNSHELVED, at=now)
             _after_commit(alarm, None)

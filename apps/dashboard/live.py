@@ -90,6 +90,13 @@ def open_alarms_by_site(site_ids: list[int]) -> dict[int, list]:
     return open_alarms_for_sites(site_ids)
 
 
+def maintenance_by_site(site_ids: list[int], *, at: datetime) -> dict[int, list]:
+    """Maintenance windows in force per site: one query for all sites."""
+    from apps.maintenance.selectors import active_windows_for_sites
+
+    return active_windows_for_sites(site_ids, at=at)
+
+
 def load_configs() -> dict[int, SiteConfig]:
     sites = Site.objects.filter(is_active=True).prefetch_related("assets__parent")
     return {site.pk: SiteConfig.from_site(site) for site in sites}
@@ -159,6 +166,7 @@ class Publisher:
             messages.append((SYSTEM_GROUP, {"type": "system.status", "html": html}))
 
         alarms = open_alarms_by_site(list(self.configs))
+        windows = maintenance_by_site(list(self.configs), at=snapshot.taken_at)
         for pk, cfg in self.configs.items():
             status = site_status(
                 cfg,
@@ -167,6 +175,7 @@ class Publisher:
                 stale_after_s=settings.HEATOPS_STALE_AFTER_S,
                 alarms=alarms.get(pk, []),
             )
+            status.maintenance = windows.get(pk, [])
             self._track_since(status, now_ms)
             payload = render_site(status)
             if payload == self.last.get(pk):
@@ -214,6 +223,7 @@ def current_site_payload(site: Site) -> dict:
         stale_after_s=settings.HEATOPS_STALE_AFTER_S,
         alarms=open_alarms_by_site([site.pk]).get(site.pk, []),
     )
+    status.maintenance = maintenance_by_site([site.pk], at=now).get(site.pk, [])
     return render_site(status)
 
 

@@ -129,6 +129,7 @@ class SiteStatus:
     workload: list[Row] = field(default_factory=list)
     points: dict[str, list] = field(default_factory=dict)  # chart series -> [time_ms, value]
     alarms: list = field(default_factory=list)  # open alarms, worst first
+    maintenance: list = field(default_factory=list)  # maintenance windows in force now (banner_text)
 
     @property
     def open_alarms(self) -> int:

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.permissions import ACT_ON_INCIDENTS, can
+from apps.accounts.permissions import ACT_ON_INCIDENTS, MAINTAIN, can
 from apps.accounts.selectors import people_with_access, sites_visible_to
 
 from . import services
@@ -66,7 +66,8 @@ def incident_detail(request, pk: int):
             },
             "next_states": sorted(services.NEXT_STATES[incident.state]),
             "still_active": services.incident_alarms_still_active(incident),
-            "actions": incident.action_items.select_related("owner"),
+            "actions": incident.action_items.select_related("owner", "work_order"),
+            "can_maintain": can(request.user, MAINTAIN, incident.site),
             "people": people_with_access(incident.site),
             "sites": sites_visible_to(request.user),
         },

@@ -34,6 +34,7 @@ class SiteAdmin(AuditedAdmin):
                     ("supply_temp_min_c", "supply_temp_max_c"),
                     "min_monthly_heat_kwh",
                     "contracted_capacity_kw",
+                    "allowed_maintenance_hours_per_month",
                     ("capacity_charge_per_kw_month", "energy_charge_per_kwh", "currency"),
                 )
             },

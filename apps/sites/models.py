@@ -66,6 +66,13 @@ class Site(models.Model):
         validators=NON_NEGATIVE,
         help_text="The heat capacity the fixed charge is paid on.",
     )
+    allowed_maintenance_hours_per_month = models.FloatField(
+        "allowed maintenance per month (hours)",
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(744)],
+        help_text="Planned maintenance the contract allows each month: the report states SLA figures "
+        "with and without up to this much maintenance time.",
+    )
     capacity_charge_per_kw_month = models.DecimalField("capacity charge per kW per month", default=0, **MONEY)
     energy_charge_per_kwh = models.DecimalField("energy charge per kWh delivered", default=0, **MONEY)
     currency = models.CharField(

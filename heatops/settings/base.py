@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.ownership",
     "apps.incidents",
     "apps.audit",
+    "apps.maintenance",
 ]
 
 MIDDLEWARE = [

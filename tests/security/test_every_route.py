@@ -140,7 +140,52 @@ ROUTES: dict[str, tuple[str, object]] = {
     "dashboard:site": ("login", lambda w: {"slug": w.school.slug}),
     "dashboard:site_history": ("login", lambda w: {"slug": w.school.slug}),
     "dashboard:site_capacity": ("login", lambda w: {"slug": w.school.slug}),
+    "maintenance:maintenance": ("login", lambda w: {"slug": w.school.slug}),
+    "maintenance:window_create": ("login", lambda w: {"slug": w.school.slug}),
+    "maintenance:window_action": (
+        "login",
+        lambda w: {"slug": w.school.slug, "pk": school_maintenance(w)["window"].pk, "action": "end"},
+    ),
+    "maintenance:log_entry_create": ("login", lambda w: {"slug": w.school.slug}),
+    "maintenance:work_order_create": ("login", lambda w: {"slug": w.school.slug}),
+    "maintenance:work_order_state": (
+        "login",
+        lambda w: {"slug": w.school.slug, "pk": school_maintenance(w)["work_order"].pk},
+    ),
+    "maintenance:work_order_from_action_item": (
+        "login",
+        lambda w: {"pk": school_maintenance(w)["action_item"].pk},
+    ),
 }
+
+
+def school_maintenance(w) -> dict:
+    """The school's maintenance window, work order and review action item (made on first use)."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from apps.maintenance.models import MaintenanceWindow, WorkOrder
+
+    now = timezone.now()
+    estates, _ = get_user_model().objects.get_or_create(username=f"{SECRET.lower()}-estates")
+    window = MaintenanceWindow.objects.filter(site=w.school).first() or MaintenanceWindow.objects.create(
+        site=w.school,
+        reason=f"{SECRET} pump service",
+        owner=estates,
+        planned_start=now - timedelta(hours=1),
+        planned_end=now + timedelta(hours=1),
+        state="active",
+        actual_start=now - timedelta(hours=1),
+    )
+    order = WorkOrder.objects.filter(site=w.school).first() or WorkOrder.objects.create(
+        site=w.school, title=f"{SECRET} seal", created_at=now
+    )
+    item = ActionItem.objects.filter(incident=w.school_incident).first() or ActionItem.objects.create(
+        incident=w.school_incident, text=f"{SECRET} action", owner=estates, due=now.date()
+    )
+    return {"window": window, "work_order": order, "action_item": item}
+
+
 # Arguments of routes that belong to no site (or take the person's own objects).
 GLOBAL_KWARGS = {
     "incidents:runbook_detail": lambda w: {"pk": w.runbook_version.runbook_id},
