@@ -57,7 +57,7 @@ def _page(request, site, **forms):
     windows = list(site_windows(site)[:50])
     orders = list(site_work_orders(site)[:200])
     for wo in orders:
-        wo.next_states = [(s, WorkOrderState(s).label) for s in sorted(WORK_ORDER_NEXT[wo.state])]
+        wo.next_states = [(s, label) for s, label in WorkOrderState.choices if s in WORK_ORDER_NEXT[wo.state]]
     alarm = None
     alarm_pk = request.GET.get("alarm", "")
     if alarm_pk.isdigit():

@@ -13,6 +13,7 @@ from apps.incidents.library import seed_runbooks
 from apps.ownership.choices import Area, Raci
 from apps.ownership.services import raci_replace
 from apps.sites.demo import seed_demo_sites
+from apps.sites.demo_maintenance import seed_demo_maintenance
 
 # The demo's people: (username, first name, last name, role at both demo sites).
 DEMO_PEOPLE = {
@@ -46,6 +47,7 @@ class Command(BaseCommand):
                 OnCall.objects.get_or_create(site=site, user=admin, level=1)  # without RACI: the admin
                 if not site.raci.exists():
                     raci_replace(site=site, grid=self._demo_raci(people, admin), reason="demo seed")
+            self.stdout.write(f"maintenance: {seed_demo_maintenance(sites, people)}")
             self.stdout.write(self.style.SUCCESS(f"demo admin login: {username} / {password}"))
             logins = ", ".join(f"{u.username} ({role.label})" for u, role in people.values())
             self.stdout.write(self.style.SUCCESS(f"demo logins, password {people_password}: {logins}"))
