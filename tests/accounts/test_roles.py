@@ -66,6 +66,7 @@ def pages(world):
         reverse("incidents:incident_detail", args=[i]): "site",
         reverse("ownership:raci", args=["pool"]): "site",
         reverse("audit:audit_log", args=["pool"]): "site",
+        reverse("maintenance:maintenance", args=["pool"]): "site",
         reverse("dashboard:portfolio"): "list",
         reverse("alarms:alarm_list"): "list",
         reverse("incidents:incident_list"): "list",

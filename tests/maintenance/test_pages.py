@@ -100,6 +100,22 @@ def test_estates_schedule_a_window_log_work_and_open_work_orders_managers_only_r
     )
 
 
+def test_a_work_order_opened_from_an_alarms_page_is_linked_to_it(client, pool, people, pump_rule, now):
+    alarm = alarms.alarm_raise(rule=pump_rule, value=0.0, detail="", now=now)
+    client.force_login(people["eve"])
+    page = client.get(reverse("alarms:alarm_detail", args=[alarm.pk])).content.decode()
+    form_url = reverse("maintenance:maintenance", args=["pool"]) + f"?alarm={alarm.pk}"
+    assert form_url in page
+    assert 'value="Flow lost"' in client.get(form_url).content.decode()
+    client.post(
+        reverse("maintenance:work_order_create", args=["pool"]),
+        {"title": "Find out why the pump stopped", "alarm": alarm.pk, "assignee": ""},
+    )
+    wo = WorkOrder.objects.get()
+    assert (wo.alarm, wo.asset, wo.assignee) == (alarm, pump_rule.asset, None)
+    assert f"WO-{wo.pk}" in client.get(reverse("alarms:alarm_detail", args=[alarm.pk])).content.decode()
+
+
 def test_someone_without_access_to_the_site_gets_404(client, pool, django_user_model):
     client.force_login(django_user_model.objects.create_user("outsider"))
     assert client.get(reverse("maintenance:maintenance", args=["pool"])).status_code == 404
