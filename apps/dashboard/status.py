@@ -206,7 +206,8 @@ def site_status(
     if unacknowledged:
         others = len(alarms) - 1
         health = Health.ALARM
-        reason = f"Alarm: {unacknowledged[0].title}" + (f" (+{others} more)" if others else "")
+        held = " (in maintenance)" if getattr(unacknowledged[0], "in_maintenance", False) else ""
+        reason = f"Alarm: {unacknowledged[0].title}{held}" + (f" (+{others} more)" if others else "")
     elif stale:
         health, reason = Health.STALE, "no data" if newest is None else "no new data"
     elif Level.BAD in levels:

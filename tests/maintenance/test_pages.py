@@ -73,7 +73,12 @@ def test_estates_schedule_a_window_log_work_and_open_work_orders_managers_only_r
 
     client.post(
         reverse("maintenance:work_order_create", args=["pool"]),
-        {"title": "Replace pump seal", "asset": pump.pk, "assignee": people["eve"].pk, "due": "2030-01-31"},
+        {
+            "title": "Replace pump seal",
+            "asset": pump.pk,
+            "assignee": people["eve"].pk,
+            "due": (now + timedelta(days=30)).date().isoformat(),
+        },
     )
     wo = WorkOrder.objects.get()
     assert (wo.state, wo.assignee, wo.asset) == (WorkOrderState.OPEN, people["eve"], pump)
@@ -193,5 +198,6 @@ def test_the_site_page_and_tile_say_plainly_that_the_site_is_in_maintenance(
     for html in (payload["site_html"], payload["tile_html"]):
         assert "In maintenance until " in html and "pump service, Primary loop pump (Eve)" in html
         assert "in maintenance</span>" in html
+    assert "Alarm: Flow lost (in maintenance)" in payload["tile_html"]
     client.force_login(people["morgan"])
     assert "in maintenance</span>" in client.get(reverse("alarms:alarm_list")).content.decode()

@@ -146,6 +146,20 @@ def test_an_alarm_acknowledged_in_maintenance_is_released_without_a_page(
     assert mail.outbox == []
 
 
+def test_a_shelved_alarm_in_maintenance_does_not_start_escalating_when_its_shelving_runs_out(
+    pool, pump, people, pump_rule, now, django_capture_on_commit_callbacks
+):
+    window_on(pool, people, now, asset=pump, end=240)
+    with django_capture_on_commit_callbacks(execute=True):
+        alarm = alarms.alarm_raise(rule=pump_rule, value=0.0, detail="", now=now)
+        alarms.alarm_shelve(alarm=alarm, user=people["eve"], minutes=30, reason="on it", now=now)
+        alarms.alarm_escalate_due(now=now + timedelta(minutes=31))  # back to firing
+        alarms.alarm_escalate_due(now=now + timedelta(minutes=60))
+    alarm.refresh_from_db()
+    assert (alarm.state, alarm.next_escalation_at, alarm.escalation_level) == (AlarmState.FIRING, None, 1)
+    assert mail.outbox == []
+
+
 def test_start_early_extend_end_early_and_cancel_are_audited_with_before_after_and_reason(
     pool, pump, people, now
 ):
