@@ -53,11 +53,15 @@ def _broadcast(alarm_id: int, transition: str | None) -> None:
         pass
 
 
-def _after_commit(alarm: Alarm, transition: str | None, level: int | None = None) -> None:
+def _after_commit(
+    alarm: Alarm, transition: str | None, level: int | None = None, *, in_place: bool = False
+) -> None:
+    """``in_place``: the alarm's card is on the pages already (a page for an alarm released
+    from maintenance): swap it, do not add it again."""
     from .tasks import alarm_notify_task
 
     def run():
-        _broadcast(alarm.pk, transition)
+        _broadcast(alarm.pk, None if in_place else transition)
         if transition and not alarm.in_maintenance:  # in maintenance: recorded, shown, not paged
             alarm_notify_task.delay(alarm.pk, transition, level or alarm.escalation_level)
 
@@ -159,7 +163,7 @@ def alarm_maintenance_release(*, alarm_id: int, note: str, now: datetime) -> Ala
             alarm.next_escalation_at = now + timedelta(minutes=alarm.rule.ack_timeout_min)
         alarm.save()
         _event(alarm, EventKind.NOTE, at=now, note=note + (": paged now" if paged else ""))
-        _after_commit(alarm, Transition.FIRED if paged else None, 1)
+        _after_commit(alarm, Transition.FIRED if paged else None, 1, in_place=True)
     return alarm
 
 

@@ -152,6 +152,8 @@ def test_a_pump_failure_in_a_window_on_the_pump_shows_in_maintenance_and_pages_n
     live.django_shell(END_WINDOW.format(pk=window_pk))
     expect(card.locator(".in-maintenance")).to_have_count(0, timeout=10_000)
     expect(banner).to_have_count(0, timeout=10_000)
+    page.wait_for_timeout(1500)  # the release's broadcast and the pump's next ticks have arrived
+    expect(card).to_have_count(1)  # its card changed in place, not added again
     row = json.loads(live.django_shell(ALARM_ROW))
     assert not row["in_maintenance"] and row["escalates"]
     assert row["events"][-1] == ["note", f"Maintenance window #{window_pk} (pump service) ended: paged now"]
@@ -163,3 +165,14 @@ def test_a_pump_failure_in_a_window_on_the_pump_shows_in_maintenance_and_pages_n
     expect(page.locator("#windows")).to_contain_text("Ended")
     page.screenshot(path=str(ARTIFACTS / "maintenance-page-pool.png"), full_page=True)
     assert errors == []
+
+
+def test_the_maintenance_page_fits_a_phone_with_its_forms_open(live, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    log_in(page, live.web_url)
+    page.goto(live.web_url + "/sites/pool/maintenance/")
+    for summary in page.locator("details > summary").all():
+        summary.click()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "maintenance-page-phone.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
