@@ -120,6 +120,7 @@ def test_a_pump_failure_in_a_window_on_the_pump_shows_in_maintenance_and_pages_n
     expect(page.locator("#tile-pool .maintenance-banner")).to_contain_text(
         "In maintenance until", timeout=10_000
     )
+    page.screenshot(path=str(ARTIFACTS / "maintenance-portfolio.png"))
     page.goto(live.web_url + "/sites/pool/")
     page.wait_for_function("() => document.querySelector('#live-points') !== null")
     banner = page.locator("#site-live .maintenance-banner")
