@@ -315,12 +315,13 @@ def hourly_statement(
     group_by: Sequence[str] = (),
     where: Sequence[tuple[str, str, float | bool]] = (),
     where_any: bool = False,
+    offset_ms: int = 0,
 ) -> str:
-    """Plain aggregates per window (``every``, aligned ``offset_s`` seconds past the
-    epoch's whole windows, so local hours in a +05:30 zone) or over the range, over raw
-    points: the cheapest read InfluxDB offers. ``calls`` maps an output name to
-    ``(function, field)``; ``where`` keeps only points whose fields meet every condition
-    (or any, with ``where_any``): ``(field, op, number or bool)``."""
+    """Plain aggregates per window (``every``, aligned ``offset_s`` seconds and
+    ``offset_ms`` milliseconds past the epoch's whole windows, so local hours in a +05:30
+    zone) or over the range, over raw points: the cheapest read InfluxDB offers. ``calls``
+    maps an output name to ``(function, field)``; ``where`` keeps only points whose fields
+    meet every condition (or any, with ``where_any``): ``(field, op, number or bool)``."""
     parts = []
     for name, (function, fld) in calls.items():
         if function not in _HOURLY_FUNCTIONS:
@@ -338,11 +339,115 @@ def hourly_statement(
         conditions.append("(" + (" OR " if where_any else " AND ").join(filters) + ")")
     groups = [quote_ident(t) for t in group_by]
     if every:
-        window = f"time({duration(every)}, {int(offset_s)}s)" if offset_s else f"time({duration(every)})"
-        groups.insert(0, window)
+        groups.insert(0, _window(every, int(offset_s) * 1000 + int(offset_ms)))
     tail = f" GROUP BY {', '.join(groups)}" if groups else ""
     fill = " fill(none)" if every else ""
     return f"SELECT {', '.join(parts)} FROM {quote_ident(measurement)} WHERE {' AND '.join(conditions)}{tail}{fill}"
+
+
+def _window(every: str, offset_ms: int) -> str:
+    if not offset_ms:
+        return f"time({duration(every)})"
+    if offset_ms % 1000:
+        return f"time({duration(every)}, {offset_ms}ms)"
+    return f"time({duration(every)}, {offset_ms // 1000}s)"
+
+
+def edge_statement(
+    *,
+    measurement: str,
+    field: str,
+    start: datetime,
+    end: datetime,
+    latest: bool,
+    tags: Mapping[str, str] | None = None,
+    tags_any: Mapping[str, Sequence[str]] | None = None,
+    group_by: Sequence[str] = (),
+) -> str:
+    """The earliest (or, with ``latest``, the latest) point of ``field`` in [start, end)
+    of each series: a raw read that stops at the first point it finds."""
+    conditions = [f"{quote_ident(k)} = {quote_literal(str(v))}" for k, v in sorted((tags or {}).items())]
+    conditions += _tags_any(tags_any)
+    conditions.append(f"time >= {time_literal(start)} AND time < {time_literal(end)}")
+    groups = f" GROUP BY {', '.join(quote_ident(t) for t in group_by)}" if group_by else ""
+    order = " ORDER BY time DESC" if latest else ""
+    return (
+        f"SELECT {quote_ident(field)} FROM {quote_ident(measurement)} WHERE {' AND '.join(conditions)}"
+        f"{groups}{order} LIMIT 1"
+    )
+
+
+# per-point transformations over consecutive points of a series, each value at the later
+# point of the pair: the time between them, the change, a trapezoid's area (field units x
+# hours: kW gives kWh), the later point's own value (aligned with the others)
+_INTERVAL_INNER = {
+    "elapsed": "elapsed({f}, 1ms)",
+    "difference": "difference({f})",
+    "trapezoid": "moving_average({f}, 2) * elapsed({f}, 1ms) / 3600000",
+    "value": "moving_average({f}, 2) + difference({f}) / 2",
+}
+
+
+def interval_statement(
+    *,
+    measurement: str,
+    inner: Mapping[str, tuple[str, str]],
+    start: datetime,
+    end: datetime,
+    outer: Mapping[str, tuple[str, str]] | None = None,
+    every: str | None = None,
+    offset_ms: int = 0,
+    tags: Mapping[str, str] | None = None,
+    tags_any: Mapping[str, Sequence[str]] | None = None,
+    group_by: Sequence[str] = (),
+    where: Sequence[tuple[str, str, float | bool]] = (),
+    where_any: bool = False,
+) -> str:
+    """Values of the intervals between consecutive points of each series (``inner``: alias
+    -> (transformation, field), see _INTERVAL_INNER), in [start, end), kept where they meet
+    every condition of ``where`` (any, with ``where_any``): ``(alias, op, number)``. With
+    ``outer`` (name -> (aggregate, alias)), aggregated per ``every`` window (offset by
+    ``offset_ms``) and series; without it, the kept intervals themselves.
+
+    InfluxDB 1.x applies the outer time range to the subquery as well, so the first point
+    at or after ``start`` has no earlier point to pair with: start earlier to include it."""
+    if not inner:
+        raise ValueError("an interval statement needs at least one transformation")
+    parts = []
+    for alias, (function, fld) in inner.items():
+        if function not in _INTERVAL_INNER:
+            raise ValueError(f"unknown transformation {function!r}")
+        parts.append(f"{_INTERVAL_INNER[function].format(f=quote_ident(fld))} AS {quote_ident(alias)}")
+    conditions = [f"{quote_ident(k)} = {quote_literal(str(v))}" for k, v in sorted((tags or {}).items())]
+    conditions += _tags_any(tags_any)
+    span = f"time >= {time_literal(start)} AND time < {time_literal(end)}"
+    series = f" GROUP BY {', '.join(quote_ident(t) for t in group_by)}" if group_by else ""
+    subquery = (
+        f"SELECT {', '.join(parts)} FROM {quote_ident(measurement)} "
+        f"WHERE {' AND '.join([*conditions, span])}{series}"
+    )
+    filters = []
+    for alias, op, value in where:
+        if alias not in inner or op not in _CONDITION_OPS:
+            raise ValueError(f"bad condition {alias!r} {op!r}")
+        filters.append(f"{quote_ident(alias)} {op} {_condition_value(value)}")
+    outer_where = span + (
+        " AND (" + (" OR " if where_any else " AND ").join(filters) + ")" if filters else ""
+    )
+    if outer is None:
+        select = ", ".join(quote_ident(alias) for alias in inner)
+        return f"SELECT {select} FROM ({subquery}) WHERE {outer_where}{series}"
+    aggregates = []
+    for name, (function, alias) in outer.items():
+        if function not in _ROLLUP_OUTER or alias not in inner:
+            raise ValueError(f"bad outer aggregate {name!r}: {function}({alias})")
+        aggregates.append(f"{function}({quote_ident(alias)}) AS {quote_ident(name)}")
+    groups = [quote_ident(t) for t in group_by]
+    if every:
+        groups.insert(0, _window(every, offset_ms))
+    tail = f" GROUP BY {', '.join(groups)}" if groups else ""
+    fill = " fill(none)" if every else ""
+    return f"SELECT {', '.join(aggregates)} FROM ({subquery}) WHERE {outer_where}{tail}{fill}"
 
 
 def rollup_statement(
