@@ -11,6 +11,9 @@ DEFAULTS = {
     # InfluxDB bucket each series is first averaged over: a sample interval longer than
     # this reads as gaps. Must divide an hour.
     "HEATOPS_REPORT_BUCKET": "1m",
+    # consecutive points further apart than this many of the series' expected intervals
+    # (an hour over its most common hourly count; plus half an interval's grace) are a gap.
+    "HEATOPS_REPORT_MAX_GAP": "6",
     # |register - power integral| / power integral above this flags the heat meter.
     "HEATOPS_REPORT_METER_TOLERANCE": "0.02",
     # IT power above this (kW) counts as compute available.

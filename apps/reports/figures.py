@@ -1,13 +1,21 @@
-"""The report's figures from the hourly rows compute.collect() gathered: energies,
-ratios, money, carbon, SLA, availability, per period, per local day and per local hour."""
+"""The report's figures from what compute.collect() gathered: energies, ratios (each over
+the time all its inputs cover), money, carbon, SLA, availability, per period, per local day
+and per local hour."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from . import conf
-from .compute import Job, coverage
+from .compute import HOUR_MS, Job, Source
+
+RATIOS = {  # ratio -> (numerator's inputs with their signs, denominator's input)
+    "heat_recovery_ratio": ((("heat", 1),), "it"),
+    "erf": ((("heat", 1),), "total"),
+    "pue": ((("total", 1),), "it"),
+    "ere": ((("total", 1), ("heat", -1)), "it"),
+}
 
 
 @dataclass
@@ -18,64 +26,123 @@ class HourFigures:
     it_cov: float = 0.0
     tot_kwh: float = 0.0
     tot_cov: float = 0.0
-    up: float = 0.0  # share of IT points above the threshold, weighted by coverage
+    up: float = 0.0  # share of the hour compute was up: received samples above the threshold x coverage
     heat_power_kwh: float = 0.0
     heat_power_cov: float = 0.0
+    heat_power_clean: bool = False
     register_kwh: float = 0.0
     register_cov: float = 0.0
     register_full: bool = False
     pump_run_h: float = 0.0
     pump_cov: float = 0.0
     sla: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    ratios: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # (numerator, denominator, s)
+
+
+def _common(
+    job: Job, t: int, parts: dict[str, list[Source]], hourly: dict[str, tuple[float, float]]
+) -> tuple[dict[str, float], float]:
+    """Each input's amount over the time in hour ``t`` that every input covers, and that
+    time (s): per bucket where the hour was read per bucket, else for the whole hour; within
+    a bucket or hour an input's amount is taken as even over the time it covers. ``hourly``:
+    each source's (amount, covered s) in the hour."""
+    members = [src for srcs in parts.values() for src in srcs]
+    if any(job.empty(src, t) for src in members):
+        return dict.fromkeys(parts, 0.0), 0.0
+    length = job.length_s(t)
+    if not any(t in job.fine_hours.get(src.name, ()) for src in members):  # whole hours
+        covered = {
+            part: (sum(hourly[src.name][0] for src in srcs), min(hourly[src.name][1] for src in srcs))
+            for part, srcs in parts.items()
+        }
+        common = min(length, *(c for _a, c in covered.values()))
+        if common <= 0:
+            return dict.fromkeys(parts, 0.0), 0.0
+        return {part: amount * common / cov for part, (amount, cov) in covered.items()}, common
+    size = job.fine_bucket_s
+    grid = [(b, min(size, (job.end_ms - b) / 1000)) for b in range(t, t + int(length * 1000), size * 1000)]
+    slots: dict[str, dict[int, list[float]]] = {}  # source -> bucket -> [amount, covered s]
+    for src in members:
+        cells = job.cells(src, t)
+        if t in job.fine_hours.get(src.name, ()):
+            by_slot = {b: [amount, covered] for b, amount, covered in cells}
+        else:  # a whole-hour value beside inputs read per bucket: even over the hour
+            _b, amount, covered = cells[0]
+            by_slot = {b: [amount * span / length, covered * span / length] for b, span in grid}
+        if src.kind == "register":  # bracketed time, whether or not an increase ended there
+            for b, span in grid:
+                by_slot.setdefault(b, [0.0, 0.0])[1] = job.bracketed_ms(src, b, b + int(span * 1000)) / 1000
+        slots[src.name] = by_slot
+    totals, common_s = dict.fromkeys(parts, 0.0), 0.0
+    for b, span in grid:
+        covered = {}
+        for part, srcs in parts.items():
+            cells = [slots[src.name].get(b, (0.0, 0.0)) for src in srcs]
+            covered[part] = (sum(c[0] for c in cells), min(c[1] for c in cells))
+        common = min(span, *(c for _a, c in covered.values()))
+        if common <= 0:
+            continue
+        common_s += common
+        for part, (amount, cov) in covered.items():
+            totals[part] += amount * common / cov
+    return totals, common_s
 
 
 def hour_figures(job: Job) -> list[HourFigures]:
-    meters = job.series("meter:")
-    registers = [k for k in meters if any(job.count(k, t, "e_n") for t in job.hours)]
-    power_meters = [k for k in meters if any(job.count(k, t) for t in job.hours)]
-    pumps = job.series("pump:")
-    register_previous = {k: job.before.get(k) for k in registers}
+    """Each local hour's figures (computed once per job: the page asks for them twice)."""
+    if job._hour_figures is None:
+        job._hour_figures = _hour_figures(job)
+    return job._hour_figures
+
+
+def _hour_figures(job: Job) -> list[HourFigures]:
+    sources = job.sources()
+    inputs = job.ratio_inputs()
+    it, tot = sources.get("it"), sources.get("total")
+    registers = [s for s in sources.values() if s.kind == "register"]
+    power_meters = [s for s in sources.values() if s.kind == "power" and s.key.startswith("meter:")]
+    pumps = [s for s in sources.values() if s.kind == "state"]
     out = []
     for t in job.hours:
         length = job.length_s(t)
         h = HourFigures(t=t, length_s=length, sla=tuple(job.sla.get(t, (0.0, 0.0, 0.0))))
-        it_mean = job.value("facility", t, "it")
-        if it_mean is not None:
-            h.it_cov = job.cov("facility", t)
-            h.it_kwh = it_mean * h.it_cov * length / 3600
+        hourly = {}  # source -> (amount, covered s) this hour
+        for name, src in sources.items():
+            cells = job.cells(src, t)
+            hourly[name] = (sum(c[1] for c in cells), min(length, sum(c[2] for c in cells)))
+        if it:
+            h.it_kwh, covered = hourly["it"]
+            h.it_cov = covered / length
             n = job.count("facility", t)
             h.up = job.count("facility", t, "up_n") / n * h.it_cov if n else 0.0
-        tot_mean = job.value("facility", t, "tot")
-        if tot_mean is not None:
-            h.tot_cov = job.cov("facility", t, "tot_n")
-            h.tot_kwh = tot_mean * h.tot_cov * length / 3600
+        if tot:
+            h.tot_kwh, covered = hourly["total"]
+            h.tot_cov = covered / length
         if power_meters:
-            covs = [job.cov(k, t) for k in power_meters]
-            h.heat_power_cov = min(covs)
-            h.heat_power_kwh = sum(
-                (job.value(k, t, "p") or 0.0) * c * length / 3600
-                for k, c in zip(power_meters, covs, strict=True)
-            )
+            h.heat_power_kwh = sum(hourly[s.name][0] for s in power_meters)
+            h.heat_power_cov = min(hourly[s.name][1] for s in power_meters) / length
+            h.heat_power_clean = not any(t in job.unclean(s) for s in power_meters)
         if registers:
-            h.register_cov = min(job.cov(k, t, "e_n") for k in registers)
-            h.register_full = h.register_cov == 1.0
-            for k in registers:
-                e = job.value(k, t, "e")
-                if e is None:
-                    continue
-                if (k, t) in job.register_fix:
-                    h.register_kwh += job.register_fix[(k, t)]
-                else:
-                    h.register_kwh += e - register_previous[k]
-                register_previous[k] = e
+            h.register_kwh = sum(hourly[s.name][0] for s in registers)
+            h.register_cov = min(hourly[s.name][1] for s in registers) / length
+            h.register_full = not any(
+                t in job.unclean(s) or not job.clean(s.key, s.count, t - HOUR_MS) for s in registers
+            )
         if pumps:
             covs = []
-            for k in pumps:
-                nom = job.nominal(k)
-                covs.append(coverage(job.count(k, t), nom))
-                if nom:
-                    h.pump_run_h += min(1.0, job.count(k, t, "run_n") / nom) * length / 3600
+            for s in pumps:
+                covered = hourly[s.name][1]
+                covs.append(covered / length)
+                n = job.count(s.key, t)
+                if n:
+                    h.pump_run_h += job.count(s.key, t, "run_n") / n * covered / 3600
             h.pump_cov = min(covs)
+        for ratio, (numerator, denominator) in RATIOS.items():
+            parts = {part: inputs[part] for part in {*(p for p, _ in numerator), denominator}}
+            if all(parts.values()):
+                totals, common = _common(job, t, parts, hourly)
+                top = sum(sign * totals[part] for part, sign in numerator)
+                h.ratios[ratio] = (top, totals[denominator], common)
         out.append(h)
     return out
 
@@ -112,12 +179,10 @@ def figures(job: Job) -> dict:
 
     # the register against the power integral, over hours both cover completely
     check_reg = check_pow = 0.0
-    previous_full = False
     for h in hours:
-        if h.register_full and previous_full and h.heat_power_cov == 1.0:
+        if h.register_full and h.heat_power_clean:
             check_reg += h.register_kwh
             check_pow += h.heat_power_kwh
-        previous_full = h.register_full
     check_diff = (check_reg - check_pow) / check_pow if check_pow > 0 else None
 
     efficiency = site.displaced_efficiency or 0
@@ -129,6 +194,17 @@ def figures(job: Job) -> dict:
     up = sum(h.up * h.length_s for h in hours)
     it_seconds = sum(h.it_cov * h.length_s for h in hours)
     pumps = job.series("pump:")
+    ratios, energies = {}, {}
+    for ratio in RATIOS:
+        parts = [h.ratios[ratio] for h in hours if ratio in h.ratios]
+        top, bottom = sum(p[0] for p in parts), sum(p[1] for p in parts)
+        common = sum(p[2] for p in parts) / seconds
+        ratios[ratio] = _ratio(top, bottom) if parts and common else None
+        ratios[f"{ratio.removesuffix('_ratio')}_coverage"] = common
+        energies[ratio] = [top, bottom] if parts and common else None
+    ratios["ratios_coverage"] = (
+        ratios["ere_coverage"] if energies["ere"] else ratios["heat_recovery_coverage"]
+    )
 
     return {
         "site": site.slug,
@@ -151,12 +227,8 @@ def figures(job: Job) -> dict:
         "meter_check_diff": check_diff,
         "meter_check_flag": check_diff is not None and abs(check_diff) > tolerance,
         "meter_resets": job.resets,
-        "heat_recovery_ratio": _ratio(heat, it_kwh),
-        "heat_recovery_coverage": min(heat_cov, it_cov),
-        "erf": _ratio(heat, total_kwh),
-        "pue": _ratio(total_kwh, it_kwh),
-        "ere": _ratio(total_kwh - heat, it_kwh) if total_kwh is not None and heat is not None else None,
-        "ratios_coverage": min(heat_cov, it_cov, tot_cov),
+        **ratios,  # each over the time all its inputs cover, with that time's share
+        "ratio_energies": energies,  # numerator and denominator of each (portfolio totals)
         "avoided_fuel_kwh": avoided_fuel,
         "avoided_cost": avoided_fuel * float(site.fuel_price_per_kwh) if avoided_fuel is not None else None,
         "avoided_emissions_kg": avoided_fuel * site.emission_factor_kg_per_kwh
@@ -187,8 +259,20 @@ def daily(job: Job) -> list[dict]:
     for h in hours:
         day = days.setdefault(
             job.period.local(h.t).date(),
-            {"s": 0.0, "it": 0.0, "it_c": 0.0, "tot": 0.0, "tot_c": 0.0, "heat": 0.0, "heat_c": 0.0},
+            {
+                "s": 0.0,
+                "it": 0.0,
+                "it_c": 0.0,
+                "tot": 0.0,
+                "tot_c": 0.0,
+                "heat": 0.0,
+                "heat_c": 0.0,
+                "erf": [0.0, 0.0],
+            },
         )
+        if "erf" in h.ratios:  # over the time both cover, as the month's
+            day["erf"][0] += h.ratios["erf"][0]
+            day["erf"][1] += h.ratios["erf"][1]
         day["s"] += h.length_s
         day["it"] += h.it_kwh
         day["it_c"] += h.it_cov * h.length_s
@@ -207,7 +291,7 @@ def daily(job: Job) -> list[dict]:
                 "heat_kwh": heat,
                 "it_kwh": day["it"] if day["it_c"] else None,
                 "total_kwh": tot,
-                "erf": _ratio(heat, tot),
+                "erf": _ratio(*day["erf"]) if heat is not None and tot is not None else None,
                 "coverage": day["it_c"] / day["s"],
             }
         )

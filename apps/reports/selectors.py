@@ -175,19 +175,15 @@ def portfolio_totals(rows: Sequence[dict]) -> dict:
         return sum(values) if values else None
 
     heat, it, tot = total("heat_delivered_kwh"), total("it_energy_kwh"), total("total_energy_kwh")
-    with_total = [r for r in rows if r.get("total_energy_kwh") is not None]
-    heat_t = sum(r["heat_delivered_kwh"] or 0 for r in with_total)
-    tot_t = sum(r["total_energy_kwh"] for r in with_total)
-    it_t = sum(r["it_energy_kwh"] or 0 for r in with_total)
     currencies = sorted({r["currency"] for r in rows})
     return {
         "sites": len(rows),
         "it_energy_kwh": it,
         "total_energy_kwh": tot,
         "heat_delivered_kwh": heat,
-        "heat_recovery_ratio": heat / it if heat is not None and it else None,
-        "erf": heat_t / tot_t if tot_t else None,
-        "pue": tot_t / it_t if it_t else None,
+        "heat_recovery_ratio": _pooled(rows, "heat_recovery_ratio", "heat_delivered_kwh", "it_energy_kwh"),
+        "erf": _pooled(rows, "erf", "heat_delivered_kwh", "total_energy_kwh"),
+        "pue": _pooled(rows, "pue", "total_energy_kwh", "it_energy_kwh"),
         "avoided_fuel_kwh": total("avoided_fuel_kwh"),
         "avoided_emissions_kg": total("avoided_emissions_kg"),
         "alarms_total": total("alarms_total"),
@@ -201,6 +197,22 @@ def portfolio_totals(rows: Sequence[dict]) -> dict:
             for c in currencies
         ],
     }
+
+
+def _pooled(rows: Sequence[dict], ratio: str, numerator: str, denominator: str) -> float | None:
+    """A ratio of the sums over sites of its numerator and denominator, each site's over the
+    time all its inputs cover (a snapshot published before those were kept: its energies,
+    where it has both)."""
+    top = bottom = 0.0
+    for row in rows:
+        energies = (row.get("ratio_energies") or {}).get(ratio)
+        if energies is None and "ratio_energies" not in row:
+            if row.get(numerator) is None or row.get(denominator) is None:
+                continue
+            energies = [row[numerator], row[denominator]]
+        if energies:
+            top, bottom = top + energies[0], bottom + energies[1]
+    return top / bottom if bottom else None
 
 
 def ranking(rows: Sequence[dict], key: str) -> list[dict]:

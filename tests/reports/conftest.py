@@ -66,12 +66,6 @@ def previous_month_period(tz: str, now: datetime) -> Period:
 
 
 @pytest.fixture
-def now() -> datetime:
-    """The wall clock when the test starts (shifted too when the suite runs under faketime)."""
-    return datetime.now(UTC)
-
-
-@pytest.fixture
 def contract_site(db):
     return make_site(
         name="Test Baths",

@@ -150,10 +150,17 @@ def truth(written, d: Days) -> dict:
     it = sum(f["it_power_kw"] for _, f in fac) / 60
     total = sum(f["total_power_kw"] for _, f in fac) / 60
     meter = written["meter"]
-    heat = 0.0  # positive increases, from the reading just before the period
-    for (_t0, a), (t1, b) in zip(meter, meter[1:], strict=False):
-        if d.in_period(t1) and b["energy_kwh"] >= a["energy_kwh"]:
-            heat += b["energy_kwh"] - a["energy_kwh"]
+    facility_times = {t for t, _f in written["facility"]}
+    heat = heat_with_facility = 0.0  # increases from the reading just before the period
+    for (t0, a), (t1, b) in zip(meter, meter[1:], strict=False):
+        if d.in_period(t1):
+            # a drop is a restart from zero (here the reading after the reset is 0)
+            increase = (
+                b["energy_kwh"] - a["energy_kwh"] if b["energy_kwh"] >= a["energy_kwh"] else b["energy_kwh"]
+            )
+            heat += increase
+            if t0 in facility_times and t1 in facility_times:  # the minute IT and total cover
+                heat_with_facility += increase
     supply = {t: f.get("supply_temp_c") for t, f in meter}
     called = inband = joint = 0
     for t, f in written["consumer"]:
@@ -170,6 +177,7 @@ def truth(written, d: Days) -> dict:
         "it": it,
         "total": total,
         "heat": heat,
+        "heat_with_facility": heat_with_facility,
         "called": called,
         "inband": inband,
         "joint": joint,
@@ -205,14 +213,18 @@ def test_heat_from_the_register_sums_the_segments_around_a_meter_reset(scenario)
     assert fig["heat_coverage"] == pytest.approx(1.0)
 
 
-def test_ratios_follow_their_formulas(scenario):
+def test_ratios_follow_their_formulas_over_the_time_all_their_inputs_cover(scenario):
     site, fig, written, d = scenario
     t = truth(written, d)
-    assert fig["heat_recovery_ratio"] == pytest.approx(t["heat"] / t["it"], rel=REL)
-    assert fig["erf"] == pytest.approx(t["heat"] / t["total"], rel=REL)
+    # the heat meter ran through the facility gap: the ratios leave its heat out there
+    heat = t["heat_with_facility"]
+    assert heat == pytest.approx(t["heat"] - HEAT_KW * 5.5, abs=HEAT_KW / 30)
+    assert fig["heat_recovery_ratio"] == pytest.approx(heat / t["it"], rel=REL)
+    assert fig["erf"] == pytest.approx(heat / t["total"], rel=REL)
     assert fig["pue"] == pytest.approx(t["total"] / t["it"], rel=REL)
-    assert fig["ere"] == pytest.approx((t["total"] - t["heat"]) / t["it"], rel=REL)
-    assert fig["ratios_coverage"] == pytest.approx(66.5 / 72, rel=REL)
+    assert fig["ere"] == pytest.approx((t["total"] - heat) / t["it"], rel=REL)
+    for key in ("ratios_coverage", "heat_recovery_coverage", "erf_coverage", "pue_coverage", "ere_coverage"):
+        assert fig[key] == pytest.approx(66.5 / 72, rel=REL), key
     fuel = t["heat"] / 0.9
     assert fig["avoided_fuel_kwh"] == pytest.approx(fuel, rel=REL)
     assert fig["avoided_cost"] == pytest.approx(fuel * 0.07, rel=REL)
@@ -413,6 +425,47 @@ def test_a_portfolio_reads_each_site_in_its_own_time_zone(influx, contract_site,
     totals = portfolio_totals(rows)
     assert totals["it_energy_kwh"] == pytest.approx(20 * 720 + 8 * 721, rel=REL)
     assert totals["pue"] == pytest.approx(1.25, rel=REL)
+
+
+def test_portfolio_ratios_pool_each_sites_common_time_numerators_and_denominators():
+    from apps.reports.selectors import portfolio_totals
+
+    rows = [
+        {  # IT lost for a while: its PUE is formed over the time both are known
+            "currency": "GBP",
+            "revenue_total": 0.0,
+            "avoided_cost": 0.0,
+            "it_energy_kwh": 900.0,
+            "total_energy_kwh": 1300.0,
+            "heat_delivered_kwh": 800.0,
+            "ratio_energies": {
+                "pue": [1170.0, 900.0],
+                "erf": [800.0, 1300.0],
+                "heat_recovery_ratio": [720.0, 900.0],
+            },
+        },
+        {  # a snapshot published before the energies were kept: its own energies
+            "currency": "GBP",
+            "revenue_total": 0.0,
+            "avoided_cost": 0.0,
+            "it_energy_kwh": 100.0,
+            "total_energy_kwh": 130.0,
+            "heat_delivered_kwh": 80.0,
+        },
+        {  # no facility meter: no PUE, no ERF
+            "currency": "GBP",
+            "revenue_total": 0.0,
+            "avoided_cost": 0.0,
+            "it_energy_kwh": 50.0,
+            "total_energy_kwh": None,
+            "heat_delivered_kwh": 40.0,
+            "ratio_energies": {"pue": None, "erf": None, "heat_recovery_ratio": [40.0, 50.0]},
+        },
+    ]
+    totals = portfolio_totals(rows)
+    assert totals["pue"] == pytest.approx((1170 + 130) / (900 + 100))
+    assert totals["erf"] == pytest.approx((800 + 80) / (1300 + 130))
+    assert totals["heat_recovery_ratio"] == pytest.approx((720 + 80 + 40) / (900 + 100 + 50))
 
 
 def test_ranking_puts_the_best_first_and_sites_without_the_figure_last():
