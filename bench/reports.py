@@ -2,9 +2,12 @@
 
     python -m bench.reports [--site-step 10] [--portfolio-sites 20] [--portfolio-step 60] [--rounds 3]
 
-One site-month of telemetry at --site-step seconds and a portfolio of --portfolio-sites
-sites at --portfolio-step seconds (facility, heat meter, consumer, pump: 4 lines a step,
-8 fields) are written to a fresh InfluxDB. The run waits until InfluxDB has moved them from
+One site-month of telemetry at --site-step seconds, the same with the faults a real month
+has (IT power lost for 10.5 hours while the facility total is metered, a 6.5-hour gap of
+the heat meter, a register reset, 0.2 % of the points lost at random: those hours are read
+again point by point), and a portfolio of --portfolio-sites sites at --portfolio-step
+seconds (facility, heat meter, consumer, pump: 4 lines a step, 8 fields) are written to a
+fresh InfluxDB (the most recent complete October, London). The run waits until InfluxDB has moved them from
 its write-ahead log to TSM files, as last month's data is when a report is read, then
 times, alternating, each round:
 
@@ -15,18 +18,20 @@ times, alternating, each round:
 - integrals: for scale, one plain integral() per field over the month (what a naive
   report would send; it bridges gaps, so the report does not use it).
 
-Prints a table and, last, the headline:
+Prints a table and, last, the headline (the clean site-month's ratio and time):
     reports: ratio=<report time / bare queries time> site_month_s=<n> portfolio_s=<n>
+             faults_ratio=<n> faults_s=<n>
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -34,8 +39,15 @@ import httpx
 from heatops.devservices import InfluxServer, free_port
 from heatops.devstack import median, stack, table
 
-YEAR, MONTH = 2026, 10
 TZ = "Europe/London"
+
+
+def recent_october() -> tuple[int, int]:
+    """The most recent complete October in London (745 hours): within the retention."""
+    from apps.reports.periods import local_today
+
+    today = local_today(TZ, datetime.now(UTC))
+    return (today.year if today.month > 10 else today.year - 1), 10
 
 
 class SnappyInflux(InfluxServer):
@@ -51,12 +63,24 @@ class SnappyInflux(InfluxServer):
         return cmd
 
 
-def write_month(url: str, db: str, site: str, step_s: int, start: datetime, end: datetime) -> int:
-    """A month of one site's telemetry, generated as line protocol in big batches."""
+def write_month(
+    url: str, db: str, site: str, step_s: int, start: datetime, end: datetime, faults: bool = False
+) -> int:
+    """A month of one site's telemetry, generated as line protocol in big batches; with
+    ``faults``, the gaps, the reset and the lost points of the module's docstring."""
     lines: list[str] = []
     written = 0
     t0, t1 = int(start.timestamp()), int(end.timestamp())
     energy = 0.0
+    rng = random.Random(site)
+    day = 86400
+    it_gap = (t0 + 11 * day + 21 * 3600 + 1800, t0 + 12 * day + 8 * 3600)
+    meter_gap = (t0 + 7 * day + 10 * 3600, t0 + 7 * day + 16 * 3600 + 1800)
+    reset = t0 + 18 * day + 14 * 3600 + 37 * 60 + 3
+
+    def kept(t: int) -> bool:
+        return not faults or rng.random() >= 0.002
+
     with httpx.Client(timeout=120) as http:
 
         def flush():
@@ -73,17 +97,24 @@ def write_month(url: str, db: str, site: str, step_s: int, start: datetime, end:
             it = 30.0 + (i % 11)
             heat = 0.8 * it
             energy += heat * step_s / 3600
+            if faults and reset <= t < reset + step_s:
+                energy = heat * (t - reset) / 3600  # the register restarts from zero
             supply = 58.5 if hour == 7 else 48.0
             demand = 0.0 if hour < 5 else 25.0
-            lines.append(f"facility,site={site} it_power_kw={it},total_power_kw={it * 1.12:.3f} {t}")
-            lines.append(
-                f"heat_meter,asset=meter-1,site={site} power_kw={heat:.3f},energy_kwh={energy:.4f},"
-                f"supply_temp_c={supply} {t}"
-            )
-            lines.append(f"consumer,site={site} demand_kw={demand} {t}")
-            lines.append(
-                f"pump,asset=pump-primary,site={site} running={'true' if hour != 3 else 'false'} {t}"
-            )
+            if kept(t):
+                it_field = "" if faults and it_gap[0] <= t < it_gap[1] else f"it_power_kw={it},"
+                lines.append(f"facility,site={site} {it_field}total_power_kw={it * 1.12:.3f} {t}")
+            if kept(t) and not (faults and meter_gap[0] <= t < meter_gap[1]):
+                lines.append(
+                    f"heat_meter,asset=meter-1,site={site} power_kw={heat:.3f},energy_kwh={energy:.4f},"
+                    f"supply_temp_c={supply} {t}"
+                )
+            if kept(t):
+                lines.append(f"consumer,site={site} demand_kw={demand} {t}")
+            if kept(t):
+                lines.append(
+                    f"pump,asset=pump-primary,site={site} running={'true' if hour != 3 else 'false'} {t}"
+                )
             if len(lines) >= 100_000:
                 flush()
         if lines:
@@ -158,7 +189,8 @@ def main() -> None:
             from apps.sites.models import Site
             from apps.telemetry.influx import InfluxClient
 
-            period = month_period(TZ, YEAR, MONTH)
+            year, month = recent_october()
+            period = month_period(TZ, year, month)
             start, end = period.start_utc, period.end_utc
             pool = Site.objects.get(slug="pool")
             template = {
@@ -172,9 +204,13 @@ def main() -> None:
                 )[0]
                 for i in range(1, args.portfolio_sites + 1)
             ]
+            faulty = Site.objects.update_or_create(
+                slug="faulty", defaults={**template, "name": "Faulty Pool"}
+            )[0]
 
             t = time.perf_counter()
             lines = write_month(influx.url, s.database, "pool", args.site_step, start, end)
+            lines += write_month(influx.url, s.database, "faulty", args.site_step, start, end, faults=True)
             for site in portfolio:
                 lines += write_month(influx.url, s.database, site.slug, args.portfolio_step, start, end)
             write_s = time.perf_counter() - t
@@ -189,12 +225,13 @@ def main() -> None:
             )
 
             def report(sites):
-                jobs = [Job(site=site, period=month_period(site.timezone, YEAR, MONTH)) for site in sites]
+                jobs = [Job(site=site, period=month_period(site.timezone, year, month)) for site in sites]
                 sent = collect(jobs, client=client)
                 return [figures(j) for j in jobs], sent
 
             cases = {
                 "site-month": ([pool], ["pool"], args.site_step),
+                "faults": ([faulty], ["faulty"], args.site_step),
                 "portfolio": (portfolio, [p.slug for p in portfolio], args.portfolio_step),
             }
             rows, medians = [], {}
@@ -228,7 +265,8 @@ def main() -> None:
                 print(
                     f"{name}: {check['site']} heat {check['heat_delivered_kwh']:,.0f} kWh, "
                     f"IT {check['it_energy_kwh']:,.0f} kWh, SLA {100 * check['sla_compliance']:.2f} %, "
-                    f"coverage {100 * check['it_energy_coverage']:.1f} %"
+                    f"coverage {100 * check['it_energy_coverage']:.1f} %, PUE {check['pue']:.3f} over "
+                    f"{100 * check['pue_coverage']:.1f} %"
                 )
             print(f"\n{period.label} ({period.hours:.0f} h, {TZ}); median of {args.rounds} rounds\n")
             print(
@@ -255,9 +293,11 @@ def main() -> None:
                 print(
                     f"{name}: report {m['report']:.3f} s, bare {m['bare']:.3f} s, ratio {m['report'] / m['bare']:.2f}"
                 )
+            faults = medians["faults"]
             print(
                 f"\nreports: ratio={site['report'] / site['bare']:.2f} site_month_s={site['report']:.3f} "
-                f"portfolio_s={folio['report']:.3f}"
+                f"portfolio_s={folio['report']:.3f} faults_ratio={faults['report'] / faults['bare']:.2f} "
+                f"faults_s={faults['report']:.3f}"
             )
     finally:
         influx.stop()
