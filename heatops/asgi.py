@@ -31,3 +31,15 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Batches an earlier web process answered 204 for but had not yet delivered (it was killed,
+# or InfluxDB was down) are delivered by this one from the start, not only after the next
+# batch arrives (celery beat's ingest.drain_spool does it too, where beat runs).
+if settings.HEATOPS_INGEST_WRITE_BEHIND:
+    from apps.ingest.spool import get_spool, writer  # noqa: E402
+
+    try:
+        if get_spool().pending():
+            writer.wake()
+    except OSError:  # no spool folder yet: nothing left behind
+        pass

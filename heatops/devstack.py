@@ -31,6 +31,10 @@ class Stack:
     root: Path
     web_url: str | None = None
     procs: dict = field(default_factory=dict)
+    # the servers stack() started itself (None for those whose URL it was given), for tests
+    # that stop and restart them
+    redis: RedisServer | None = None
+    influx: InfluxServer | None = None
 
     @property
     def database(self) -> str:
@@ -107,6 +111,8 @@ def stack(
             **(extra_env or {}),
         }
         s = Stack(influx_url, redis_url, env, root)
+        s.redis = redis if redis.proc else None
+        s.influx = influx if influx.proc else None
         procs: dict[str, subprocess.Popen] = s.procs  # processes started later are stopped too
         try:
             s.manage("migrate", "--noinput")

@@ -73,14 +73,16 @@ async def access_stamp(scope) -> AccessStamp | None:
     return AccessStamp(key, version, session_key)
 
 
-async def access_unchanged(stamp: AccessStamp | None) -> bool:
+async def access_unchanged(stamp: AccessStamp | None) -> bool | None:
+    """Whether nothing the socket's access depends on changed; None if the cache cannot
+    be read (Redis down), for the socket to close and reconnect later, checking afresh."""
     if stamp is None:
         return False
     keys = [stamp.user_key, *([stamp.session_key] if stamp.session_key else [])]
     try:
         values = await cache.aget_many(keys)
     except Exception:
-        return False  # cannot tell: close, and let the reconnect check afresh
+        return None  # cannot tell: close, and let the reconnect check afresh
     if stamp.session_key and values.get(stamp.session_key):
         return False
     return values.get(stamp.user_key) == stamp.version

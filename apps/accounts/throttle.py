@@ -6,11 +6,16 @@ address within ``HEATOPS_LOGIN_LOCKOUT_S``; reaching ``HEATOPS_LOGIN_MAX_FAILURE
 (account) or ``HEATOPS_LOGIN_MAX_FAILURES_PER_ADDRESS`` (address) locks it for
 ``HEATOPS_LOGIN_LOCKOUT_S``. A successful log-in clears the account's count. Each lock
 sends ``login_locked``, which the audit log records.
+
+While the cache (Redis) cannot be reached, log-ins are not throttled (each attempt logs a
+warning): people must be able to log in to a plant's dashboard during a Redis outage, and
+the passwords are still checked; the counts start again when Redis is back.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 
 from django import forms
@@ -23,6 +28,11 @@ from django.dispatch import Signal
 # Sent when an account or an address is locked: scope ("account" or "address"), value,
 # username (the one tried last), address, until (epoch seconds).
 login_locked = Signal()
+log = logging.getLogger(__name__)
+
+
+def _cache_down(exc: Exception) -> None:
+    log.warning("log-in throttling is off while the cache is unreachable: %s", exc)
 
 
 def _key(kind: str, scope: str, value: str) -> str:
@@ -41,13 +51,24 @@ def login_wait_s(*, username: str, address: str, now: float | None = None) -> in
     now = time.time() if now is None else now
     wait = 0.0
     for scope, value, _limit in _scopes(username, address):
-        until = cache.get(_key("locked", scope, value))
+        try:
+            until = cache.get(_key("locked", scope, value))
+        except Exception as exc:
+            _cache_down(exc)
+            return 0
         if until:
             wait = max(wait, until - now)
     return int(wait + 0.999) if wait > 0 else 0
 
 
 def login_failed(*, username: str, address: str, now: float | None = None) -> None:
+    try:
+        _count_failure(username=username, address=address, now=now)
+    except Exception as exc:
+        _cache_down(exc)
+
+
+def _count_failure(*, username: str, address: str, now: float | None) -> None:
     now = time.time() if now is None else now
     window = settings.HEATOPS_LOGIN_LOCKOUT_S
     for scope, value, limit in _scopes(username, address):
@@ -67,7 +88,10 @@ def login_failed(*, username: str, address: str, now: float | None = None) -> No
 
 
 def login_succeeded(*, username: str) -> None:
-    cache.delete(_key("failures", "account", username.strip().lower()))
+    try:
+        cache.delete(_key("failures", "account", username.strip().lower()))
+    except Exception as exc:
+        _cache_down(exc)
 
 
 def client_address(request) -> str:

@@ -4,6 +4,7 @@ dashboards and enqueues notifications (once per transition, never per tick)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,8 @@ class AlarmConflict(Exception):
 
 
 # --- telling the world ------------------------------------------------------------------
+
+log = logging.getLogger(__name__)
 
 
 def render_alarm(alarm: Alarm) -> str:
@@ -63,7 +66,15 @@ def _after_commit(
     def run():
         _broadcast(alarm.pk, None if in_place else transition)
         if transition and not alarm.in_maintenance:  # in maintenance: recorded, shown, not paged
-            alarm_notify_task.delay(alarm.pk, transition, level or alarm.escalation_level)
+            try:
+                alarm_notify_task.delay(alarm.pk, transition, level or alarm.escalation_level)
+            except Exception as exc:  # the broker (Redis) is down: the change stands, say so
+                log.error(
+                    "alarm %s %s: notification not queued, the Celery broker is unreachable: %s",
+                    alarm.pk,
+                    transition,
+                    exc,
+                )
 
     transaction.on_commit(run)
 

@@ -7,9 +7,12 @@ the socket closes with 4403 instead, and the page reloads, checking access afres
 
 from __future__ import annotations
 
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from apps.accounts.access import access_stamp, access_unchanged
 from apps.accounts.selectors import site_visible_to, sites_visible_to
@@ -25,6 +28,11 @@ async def _cached(key: str):
 
 
 ACCESS_CHANGED = 4403
+# The channel layer (Redis) is unreachable: the socket closes with 4503 ("try again
+# later"; a server may send only 1000 or 3000-4999), the page shows "live connection lost"
+# and static/js/live.js reconnects it by itself, with backoff, without a reload.
+TRY_AGAIN_LATER = 4503
+log = logging.getLogger(__name__)
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -36,6 +44,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
     access = None
     revoked = False
 
+    async def __call__(self, scope, receive, send):
+        """Redis going away while the socket is open ends the consumer's receive loop:
+        close the socket for the browser to reconnect, with a warning, not a traceback."""
+        try:
+            return await super().__call__(scope, receive, send)
+        except (ConnectionError, OSError, RedisError) as exc:
+            log.warning("live socket closed, the channel layer is unreachable: %s", exc)
+            try:
+                await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+            except Exception:
+                pass
+
     async def authenticated(self) -> bool:
         """A logged-in person; the stamp is taken before access is checked, so a change
         made during the check closes the socket at its first event."""
@@ -44,26 +64,41 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return False
         self.access = await access_stamp(self.scope)
+        if self.access is None:  # the cache (Redis) is down: nothing live to show; retry later
+            await self.close(code=TRY_AGAIN_LATER)
+            return False
         return True
 
     async def forward(self, text: str) -> None:
         if self.revoked:
             return
-        if not await access_unchanged(self.access):
+        unchanged = await access_unchanged(self.access)
+        if unchanged is None:  # cannot tell (Redis down): reconnect, which checks afresh
+            self.revoked = True
+            await self.close(code=TRY_AGAIN_LATER)
+            return
+        if not unchanged:
             self.revoked = True
             await self.leave()
             await self.close(code=ACCESS_CHANGED)
             return
         await self.send(text_data=text)
 
-    async def join(self, groups: list[str]) -> None:
+    async def join(self, groups: list[str]) -> bool:
         self.groups_joined = [*groups, SYSTEM_GROUP]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            for group in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+        except (ConnectionError, OSError, RedisError) as exc:
+            log.warning("live socket refused, the channel layer is unreachable: %s", exc)
+            self.groups_joined = []
+            await self.close(code=TRY_AGAIN_LATER)
+            return False
         await self.accept()
         system = await _cached(SYSTEM_KEY)
         if system:
             await self.send(text_data=system)
+        return True
 
     async def leave(self) -> None:
         for group in getattr(self, "groups_joined", []):
@@ -86,7 +121,8 @@ class SiteConsumer(LiveConsumer):
         if site is None:
             await self.close(code=4403)
             return
-        await self.join([site_group(site.pk)])
+        if not await self.join([site_group(site.pk)]):
+            return
         payload = await _cached(site_key(site.pk))
         if payload:
             await self.send(text_data=payload["site_html"])
@@ -109,7 +145,8 @@ class PortfolioConsumer(LiveConsumer):
         pks = await database_sync_to_async(
             lambda: list(sites_visible_to(user).values_list("pk", flat=True))
         )()
-        await self.join([site_group(pk) for pk in pks])
+        if not await self.join([site_group(pk) for pk in pks]):
+            return
         for pk in pks:
             payload = await _cached(site_key(pk))
             if payload:

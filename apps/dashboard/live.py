@@ -132,6 +132,10 @@ class Publisher:
             if self.channel_ok:
                 log.warning("cannot publish to the channel layer: %s", exc)
             self.channel_ok = False
+            # nothing of this tick reached anyone: once Redis is back, send and cache every
+            # site again (a restarted Redis has lost the cached fragments too)
+            self.last.clear()
+            self.system = None
 
     def _remember(self, values: dict) -> None:
         if not values:

@@ -55,6 +55,19 @@
     if (e.target && e.target.id === "toast") e.target.textContent = "";
   });
 
+  // Reconnect a lost live socket by itself, soon: htmx's default backoff doubles up to
+  // 64 s, too long for a control room after Redis or a web process comes back. Here it
+  // doubles from 0.5 s up to 5 s, with jitter so many browsers do not all come at once.
+  // (Set again as each socket connects: the ws extension puts its default in at load.)
+  function reconnectDelay(retries) {
+    var ceiling = Math.min(500 * Math.pow(2, retries), 5000);
+    return ceiling / 2 + Math.random() * ceiling / 2;
+  }
+  function useReconnectDelay() { if (window.htmx) htmx.config.wsReconnectDelay = reconnectDelay; }
+  useReconnectDelay();
+  document.addEventListener("DOMContentLoaded", useReconnectDelay);
+  document.body.addEventListener("htmx:wsConnecting", useReconnectDelay);
+
   var banner = document.getElementById("connection");
   document.body.addEventListener("htmx:wsClose", function (e) {
     if (banner) banner.hidden = false;
@@ -63,6 +76,10 @@
     // either reconnects or says the site is not there / asks to log in.
     var code = e.detail && e.detail.event && e.detail.event.code;
     if (code === 4401 || code === 4403) window.location.reload();
+    // 4503: the server lost its channel layer (Redis); try again in a moment. Further
+    // failed attempts are retried by htmx with the backoff above until Redis is back.
+    var socket = e.detail && e.detail.socketWrapper;
+    if (code === 4503 && socket) setTimeout(socket.reconnect, reconnectDelay(0));
   });
   document.body.addEventListener("htmx:wsError", function () { if (banner) banner.hidden = false; });
   document.body.addEventListener("htmx:wsOpen", function () { if (banner) banner.hidden = true; });
