@@ -140,7 +140,8 @@ def figure_rows(fig: dict) -> list[dict]:
     """The headline figures in reading order, each with its coverage."""
     rows = []
     for key, label, kind, cov in FIGURES:
-        coverage = fig.get(cov)
+        # a snapshot published before each ratio had its own coverage: the ratios' one
+        coverage = fig.get(cov) if cov in fig else fig.get("ratios_coverage")
         rows.append(
             {
                 "key": key,

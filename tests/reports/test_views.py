@@ -132,3 +132,11 @@ def test_a_range_of_days_is_exported_too(client, pool_user, pool_october):
     assert float(row["it_energy_kwh"]) == pytest.approx(7 * 12 * (40 + 55), rel=1e-3)
     assert float(row["revenue_capacity"]) == pytest.approx(4.50 * 60 * 7 / 31, rel=1e-6)
     assert client.get(url, {"start": eighth.isoformat(), "end": first.isoformat()}).status_code == 400
+
+
+def test_a_snapshot_published_before_ratios_had_their_own_coverage_still_shows_one():
+    """Published figures never change: older ones have one coverage for all the ratios."""
+    older = {"pue": 1.3, "erf": 0.6, "ere": 0.5, "heat_recovery_ratio": 0.8, "ratios_coverage": 0.95}
+    rows = {r["key"]: r for r in figure_rows(older)}
+    for key in ("pue", "erf", "ere"):
+        assert rows[key]["coverage"] == "95.0 % of the time" and rows[key]["partial"], key
