@@ -201,3 +201,8 @@ def test_the_site_page_and_tile_say_plainly_that_the_site_is_in_maintenance(
     assert "Alarm: Flow lost (in maintenance)" in payload["tile_html"]
     client.force_login(people["morgan"])
     assert "in maintenance</span>" in client.get(reverse("alarms:alarm_list")).content.decode()
+    alarm = pump_rule.alarms.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        alarms.alarm_resolve(alarm=alarm, user=people["eve"], note="pump restarted", now=now)
+    page = client.get(reverse("alarms:alarm_detail", args=[alarm.pk])).content.decode()
+    assert "raised and resolved in maintenance" in page
