@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from apps.accounts.selectors import people_with_access
@@ -113,7 +113,12 @@ def maintenance_people(site):
 
 
 def site_windows(site) -> QuerySet[MaintenanceWindow]:
-    return MaintenanceWindow.objects.filter(site=site).select_related("asset", "owner", "created_by")
+    """The site's windows, each with ``held``: how many alarms it held."""
+    return (
+        MaintenanceWindow.objects.filter(site=site)
+        .select_related("site", "asset", "owner", "created_by")
+        .annotate(held=Count("alarms"))
+    )
 
 
 def open_windows(site) -> QuerySet[MaintenanceWindow]:
