@@ -39,6 +39,7 @@ from apps.dashboard.live import site_group
 from apps.incidents.library import seed_runbooks
 from apps.incidents.models import ActionItem, Incident, RunbookVersion
 from apps.incidents.services import incident_open
+from apps.maintenance.models import MaintenanceWindow, WorkOrder
 from apps.ownership.models import Assignment
 from apps.reports.models import ReportSnapshot
 from apps.reports.services import progress_set
@@ -243,6 +244,9 @@ class World:
     school_snapshot: ReportSnapshot
     school_job: str
     runbook_version: RunbookVersion
+    school_window: MaintenanceWindow
+    school_work_order: WorkOrder
+    school_action_item: ActionItem
 
 
 def _rule(site, name: str) -> AlarmRule:
@@ -287,6 +291,17 @@ def world(demo_sites, pool_user, django_user_model, now, influx) -> World:
     )
     job = "0" * 32
     progress_set(job, "queued", site=school.slug, month=MONTH)
+    window = MaintenanceWindow.objects.create(
+        site=school,
+        reason=f"{SECRET} pump service",
+        owner=school_person,
+        planned_start=now + timedelta(hours=1),
+        planned_end=now + timedelta(hours=2),
+    )
+    work_order = WorkOrder.objects.create(site=school, title=f"{SECRET} valve", created_at=now)
+    action_item = ActionItem.objects.create(
+        incident=school_incident, text=f"{SECRET} follow-up", owner=school_person, due=first
+    )
     return World(
         pool=pool,
         school=school,
@@ -299,6 +314,9 @@ def world(demo_sites, pool_user, django_user_model, now, influx) -> World:
         school_snapshot=snapshot,
         school_job=job,
         runbook_version=RunbookVersion.objects.order_by("pk").first(),
+        school_window=window,
+        school_work_order=work_order,
+        school_action_item=action_item,
     )
 
 
@@ -320,7 +338,15 @@ def school_ids_body(w: World) -> dict:
         "action_owner": [person],
         "action_due": [""],
         "reason": "x",
-        **{f"{area}-{role}": [person] for area in ("thermal", "compute") for role in ("R", "A", "C", "I")},
+        "owner": person,
+        "assignee": person,
+        "performed_by": person,
+        "asset": "",
+        **{
+            f"{area}-{role}": [f"u:{person}"]
+            for area in ("thermal", "compute", "maintenance")
+            for role in "RACI"
+        },
     }
 
 
@@ -330,10 +356,17 @@ def school_untouched(w: World) -> None:
     incident = Incident.objects.get(pk=w.school_incident.pk)
     assert incident.state == w.school_incident.state
     assert incident.timeline.count() == w.school_incident.timeline.count()
-    assert not ActionItem.objects.filter(owner=w.school_person).exists()
+    assert list(ActionItem.objects.filter(owner=w.school_person)) == [w.school_action_item]
     assert not Assignment.objects.filter(user=w.school_person).exclude(site=w.school).exists()
     assert not Incident.objects.filter(alarms=w.school_alarm).exclude(pk=w.school_incident.pk).exists()
     assert ReportSnapshot.objects.filter(site=w.school).count() == 1
+    window = MaintenanceWindow.objects.get(pk=w.school_window.pk)
+    assert (window.state, window.planned_end) == (w.school_window.state, w.school_window.planned_end)
+    assert not MaintenanceWindow.objects.filter(owner=w.school_person).exclude(site=w.school).exists()
+    order = WorkOrder.objects.get(pk=w.school_work_order.pk)
+    assert (order.state, order.assignee_id) == (w.school_work_order.state, None)
+    assert not WorkOrder.objects.filter(action_item=w.school_action_item).exists()
+    assert WorkOrder.objects.filter(site=w.school).count() == 1
 
 
 # --- anonymous ---------------------------------------------------------------------------
@@ -430,6 +463,11 @@ def _encoded(data: dict | None) -> dict:
         "incidents:incident_state",
         "incidents:incident_review",
         "ownership:raci",
+        "maintenance:window_action",
+        "maintenance:work_order_state",
+        "maintenance:window_create",
+        "maintenance:work_order_create",
+        "maintenance:log_entry_create",
     ],
 )
 def test_ids_of_the_other_site_in_a_post_about_ones_own_change_nothing_of_it(client, world, name):
@@ -440,7 +478,16 @@ def test_ids_of_the_other_site_in_a_post_about_ones_own_change_nothing_of_it(cli
         "alarms": {"pk": world.pool_alarm.pk},
         "incidents": {"pk": world.pool_incident.pk},
         "ownership": {"slug": world.pool.slug},
-    }[name.partition(":")[0]]
+        # the pool's slug, the school's window or work order: still nothing of the school
+        "maintenance:window_action": {
+            "slug": world.pool.slug,
+            "pk": world.school_window.pk,
+            "action": "cancel",
+        },
+        "maintenance:work_order_state": {"slug": world.pool.slug, "pk": world.school_work_order.pk},
+        "maintenance": {"slug": world.pool.slug},
+    }
+    own = own.get(name) or own[name.partition(":")[0]]
     response = client.generic("POST", reverse(name, kwargs=own), **_encoded(school_ids_body(world)))
     assert response.status_code < 500, (name, response.status_code)
     _no_names(response, (SECRET, "Aidan"), name)
