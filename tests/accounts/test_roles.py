@@ -1,6 +1,6 @@
 """Every URL as every role: who sees what, who may change what."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -11,6 +11,7 @@ from apps.alarms.choices import RuleKind
 from apps.alarms.models import AlarmRule
 from apps.audit.models import AuditEntry
 from apps.incidents.services import incident_open
+from apps.ownership.choices import Area
 
 pytestmark = pytest.mark.django_db
 ROLES = ["estates", "devops", "manager", "admin"]
@@ -154,3 +155,297 @@ def test_rule_editing_follows_the_role(client, world, who, thermal, compute):
             entry = AuditEntry.objects.filter(object_id=str(rule.pk), action="changed").latest("at")
             assert entry.user == world["users"][who] and entry.reason == "tighter limit"
             assert ("threshold", 60.0 if domain == "thermal" else 45.0, 55.0) in entry.changes
+
+
+# --- every state-changing POST, as every role: the table in docs/roles.md ----------------
+
+
+def _second_alarm(world):
+    return alarm_services.alarm_raise(
+        rule=world["rules"]["compute"], value=50, detail="", now=datetime.now(UTC)
+    )
+
+
+def _second_alarm_counted(world) -> None:
+    """A second alarm (raising it may open an incident of its own: count those first)."""
+    from apps.incidents.models import Incident
+
+    world["second"] = _second_alarm(world)
+    world["incidents_before"] = Incident.objects.filter(alarms=world["second"]).count()
+
+
+def _with_runbook(world):
+    from apps.incidents.library import seed_runbooks
+    from apps.incidents.models import RunbookVersion
+
+    seed_runbooks()
+    version = RunbookVersion.objects.order_by("pk").first()
+    world["incident"].runbooks.add(version)
+    return version
+
+
+def _resolved(world):
+    from apps.incidents.services import incident_set_state
+
+    incident_set_state(
+        incident=world["incident"], state="resolved", user=world["users"]["admin"], despite_alarms=True
+    )
+
+
+# name: (url, body, what the role table requires, did it happen?)
+# the permission is the column of docs/roles.md: act_on_alarms, act_on_incidents,
+# edit_ownership; publishing reports needs the reports.add_reportsnapshot permission
+# (docs/reports.md), whatever the role.
+def _actions():
+    from apps.incidents.models import Incident, StepDone
+    from apps.ownership.models import Assignment
+
+    def alarm_state(world, state):
+        world["alarm"].refresh_from_db()
+        return world["alarm"].state == state
+
+    return {
+        "alarm ack": (
+            lambda w: reverse("alarms:alarm_ack", args=[w["alarm"].pk]),
+            lambda w: {"note": "on it"},
+            "act_on_alarms",
+            lambda w: alarm_state(w, "acknowledged"),
+        ),
+        "alarm resolve": (
+            lambda w: reverse("alarms:alarm_resolve", args=[w["alarm"].pk]),
+            lambda w: {"note": "fixed"},
+            "act_on_alarms",
+            lambda w: alarm_state(w, "resolved"),
+        ),
+        "alarm shelve": (
+            lambda w: reverse("alarms:alarm_shelve", args=[w["alarm"].pk]),
+            lambda w: {"minutes": "30", "note": "works"},
+            "act_on_alarms",
+            lambda w: alarm_state(w, "shelved"),
+        ),
+        "bulk ack": (
+            lambda w: reverse("alarms:alarm_bulk"),
+            lambda w: {"action": "ack", "ids": [str(w["alarm"].pk)]},
+            "act_on_alarms",
+            lambda w: alarm_state(w, "acknowledged"),
+        ),
+        "bulk incident": (
+            lambda w: reverse("alarms:alarm_bulk"),
+            lambda w: _second_alarm_counted(w) or {"action": "incident", "ids": [str(w["second"].pk)]},
+            "act_on_incidents",
+            lambda w: Incident.objects.filter(alarms=w["second"]).count() > w["incidents_before"],
+        ),
+        "incident note": (
+            lambda w: reverse("incidents:incident_note", args=[w["incident"].pk]),
+            lambda w: {"text": "valve checked"},
+            "act_on_incidents",
+            lambda w: w["incident"].timeline.filter(text="valve checked").exists(),
+        ),
+        "runbook step": (
+            lambda w: reverse("incidents:incident_step", args=[w["incident"].pk]),
+            lambda w: {"version": str(w.setdefault("version", _with_runbook(w)).pk), "index": "0"},
+            "act_on_incidents",
+            lambda w: StepDone.objects.filter(incident=w["incident"]).exists(),
+        ),
+        "incident state": (
+            lambda w: reverse("incidents:incident_state", args=[w["incident"].pk]),
+            lambda w: {"state": "mitigated", "despite": "1"},
+            "act_on_incidents",
+            lambda w: Incident.objects.get(pk=w["incident"].pk).state == "mitigated",
+        ),
+        "incident review": (
+            lambda w: reverse("incidents:incident_review", args=[w["incident"].pk]),
+            lambda w: (
+                _resolved(w)
+                or {
+                    "cause": "a stuck valve",
+                    "action_text": ["replace it"],
+                    "action_owner": [str(w["users"]["estates"].pk)],
+                    "action_due": ["2030-01-01"],
+                }
+            ),
+            "act_on_incidents",
+            lambda w: Incident.objects.get(pk=w["incident"].pk).state == "reviewed",
+        ),
+        "raci edit": (
+            lambda w: reverse("ownership:raci", args=["pool"]),
+            lambda w: {
+                **{f"{area}-A": [f"u:{w['users']['admin'].pk}"] for area in Area.values},
+                "thermal-R": [f"u:{w['users']['estates'].pk}"],
+                "reason": "new shift",
+            },
+            "edit_ownership",
+            lambda w: Assignment.objects.filter(site__slug="pool", user=w["users"]["estates"]).exists(),
+        ),
+        **_maintenance_actions(),
+        "report publish": (
+            lambda w: reverse("reports:publish", args=["pool", "2026-01"]),
+            lambda w: {},
+            "publish",
+            None,  # enqueued: the job's own tests follow it; here, who is let in
+        ),
+    }
+
+
+def _maintenance_actions():
+    """Who is let in (403 or not); the maintenance app's own tests follow what each does."""
+    from apps.incidents.models import ActionItem
+    from apps.maintenance.models import MaintenanceWindow, WorkOrder
+
+    def window(w):
+        if "window" not in w:
+            w["window"] = MaintenanceWindow.objects.create(
+                site=w["incident"].site,
+                reason="pump service",
+                owner=w["users"]["estates"],
+                planned_start=datetime.now(UTC) + timedelta(hours=1),
+                planned_end=datetime.now(UTC) + timedelta(hours=2),
+            )
+        return w["window"]
+
+    def order(w):
+        if "order" not in w:
+            w["order"] = WorkOrder.objects.create(
+                site=w["incident"].site, title="valve", created_at=datetime.now(UTC)
+            )
+        return w["order"]
+
+    def item(w):
+        if "item" not in w:
+            w["item"] = ActionItem.objects.create(
+                incident=w["incident"], text="follow up", owner=w["users"]["estates"], due=date(2030, 1, 1)
+            )
+        return w["item"]
+
+    return {
+        "maintenance window create": (
+            lambda w: reverse("maintenance:window_create", args=["pool"]),
+            lambda w: {"reason": "pump service"},
+            "maintain",
+            None,
+        ),
+        "maintenance window cancel": (
+            lambda w: reverse("maintenance:window_action", args=["pool", window(w).pk, "cancel"]),
+            lambda w: {"reason": "not needed"},
+            "maintain",
+            None,
+        ),
+        "maintenance log entry": (
+            lambda w: reverse("maintenance:log_entry_create", args=["pool"]),
+            lambda w: {"notes": "checked"},
+            "maintain",
+            None,
+        ),
+        "work order create": (
+            lambda w: reverse("maintenance:work_order_create", args=["pool"]),
+            lambda w: {"title": "bleed the radiators"},
+            "maintain",
+            None,
+        ),
+        "work order state": (
+            lambda w: reverse("maintenance:work_order_state", args=["pool", order(w).pk]),
+            lambda w: {"state": "done"},
+            "maintain",
+            None,
+        ),
+        "work order from action item": (
+            lambda w: reverse("maintenance:work_order_from_action_item", args=[item(w).pk]),
+            lambda w: {},
+            "maintain",
+            None,
+        ),
+    }
+
+
+# docs/roles.md's table, written out again here on purpose: the code's table
+# (apps/accounts/permissions.py) is checked against the documentation, not against itself.
+ROLE_MAY = {
+    "estates": {"act_on_alarms", "act_on_incidents", "maintain"},
+    "devops": {"act_on_alarms", "act_on_incidents"},
+    "manager": set(),
+    "admin": {"act_on_alarms", "act_on_incidents", "edit_ownership", "maintain"},
+}
+BULK = {"bulk ack", "bulk incident"}  # refused alarms are left out and the page says so: 302
+
+
+def test_the_matrix_covers_every_state_changing_post_route():
+    """A new POST route (not the admin's, the token endpoints' or log-out) fails here until
+    it has its row in _actions()."""
+    from tests.security.test_every_route import ROUTES, checked_routes
+
+    posts = set()
+    for route in checked_routes():
+        access, _ = ROUTES[route.name]
+        if access != "login" or route.name.startswith("admin:"):
+            continue
+        callback = route.name
+        posts.add(callback)
+    read_only = {
+        "alarms:alarm_list",
+        "alarms:alarm_detail",
+        "incidents:incident_list",
+        "incidents:incident_detail",
+        "incidents:runbook_list",
+        "incidents:runbook_detail",
+        "audit:audit_log",
+        "reports:portfolio",
+        "reports:portfolio_csv",
+        "reports:site_month",
+        "reports:site_month_csv",
+        "reports:site_month_pdf",
+        "reports:site_range_csv",
+        "reports:progress",
+        "reports:snapshot_file",
+        "dashboard:portfolio",
+        "dashboard:site",
+        "dashboard:site_history",
+        "dashboard:site_capacity",
+        "maintenance:maintenance",
+    }
+    covered = {
+        "alarms:alarm_ack",
+        "alarms:alarm_resolve",
+        "alarms:alarm_shelve",
+        "alarms:alarm_bulk",
+        "incidents:incident_note",
+        "incidents:incident_step",
+        "incidents:incident_state",
+        "incidents:incident_review",
+        "ownership:raci",
+        "reports:publish",
+        "maintenance:window_create",
+        "maintenance:window_action",
+        "maintenance:log_entry_create",
+        "maintenance:work_order_create",
+        "maintenance:work_order_state",
+        "maintenance:work_order_from_action_item",
+    }
+    assert posts - read_only == covered, "a new page that changes state: add it to _actions()"
+
+
+@pytest.mark.parametrize("action", list(_actions()))
+@pytest.mark.parametrize("who", ROLES)
+def test_every_change_as_every_role(client, influx, world, who, action, django_user_model):
+    url, body, needs, happened = _actions()[action]
+    client.force_login(world["users"][who])
+    response = client.post(url(world), body(world))
+    allowed = needs in ROLE_MAY[who]
+    if allowed:
+        assert response.status_code in (200, 302), (who, action, response.status_code)
+        if happened:
+            assert happened(world), (who, action)
+    else:
+        assert response.status_code in ((302, 403) if action in BULK else (403,)), (who, action)
+        if happened:
+            assert not happened(world), (who, action)
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_publishing_follows_the_permission_not_the_role(client, influx, world, who):
+    from django.contrib.auth.models import Permission
+
+    user = world["users"][who]
+    user.user_permissions.add(Permission.objects.get(codename="add_reportsnapshot"))
+    client.force_login(user)
+    response = client.post(reverse("reports:publish", args=["pool", "2026-01"]))
+    assert response.status_code == 200, (who, response.status_code)
