@@ -33,7 +33,7 @@ from apps.reports.compute import Job, collect
 from apps.reports.figures import figures
 from apps.reports.periods import Period
 from apps.sites.models import Site
-from apps.telemetry.influx import InfluxClient, Point
+from apps.telemetry.influx import InfluxClient, Point, quote_ident
 
 from .conftest import previous_month_period, recent_month
 
@@ -313,6 +313,10 @@ def month(services):
         timeout=120,
     )
     client.ensure_database(retention="400d")
+    client.query(  # as the influx fixture's: the month is written once and read, never aged out
+        f"ALTER RETENTION POLICY {quote_ident('heatops')} ON {quote_ident(client.database)} DURATION INF",
+        method="POST",
+    )
     try:
         write(client, "bill", raw)
         job = Job(site=bill_site(), period=period)
