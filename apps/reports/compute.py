@@ -278,9 +278,9 @@ class Job:
             tags = (*site, ("asset", asset))
             if self.nominal(key, "n"):
                 out[key] = Source(key, key, "n", "heat_meter", "power_kw", "power", tags, "p")
-            reg = f"register:{asset}"
-            if self.nominal(reg, "e_n"):
-                out[reg] = Source(reg, reg, "e_n", "heat_meter", "energy_kwh", "register", tags)
+            if self.nominal(key, "e_n"):
+                reg = f"register:{asset}"
+                out[reg] = Source(reg, key, "e_n", "heat_meter", "energy_kwh", "register", tags)
         for key in self.series("pump:"):
             if self.nominal(key, "n"):
                 tags = (*site, ("asset", key.split(":", 1)[1]))
@@ -390,23 +390,13 @@ def _phase1(jobs: list[Job]) -> list[tuple]:
             ),
             _store(by_site, "facility"),
         ),
-        (
+        (  # a meter reading exactly on the hour closes the hour before: windows start 1 ms past
             hourly_statement(
                 measurement="heat_meter",
                 calls={
                     "p": ("mean", "power_kw"),
                     "n": ("count", "power_kw"),
                     "s_n": ("count", "supply_temp_c"),
-                },
-                **narrow,
-                **asset_g,
-            ),
-            _store(by_site, "meter", per_asset=True),
-        ),
-        (  # a reading exactly on the hour closes the hour before: windows start 1 ms past
-            hourly_statement(
-                measurement="heat_meter",
-                calls={
                     "e": ("last", "energy_kwh"),
                     "e_min": ("min", "energy_kwh"),
                     "e_n": ("count", "energy_kwh"),
@@ -415,7 +405,7 @@ def _phase1(jobs: list[Job]) -> list[tuple]:
                 **{**narrow, "start": start + MS, "end": end + MS},
                 **asset_g,
             ),
-            _store(by_site, "register", per_asset=True),
+            _store(by_site, "meter", per_asset=True),
         ),
         edge("before", start - LOOKBACK, start + MS, latest=True),
         edge("first", start + MS, end + MS, latest=False),
@@ -451,11 +441,12 @@ def _phase1(jobs: list[Job]) -> list[tuple]:
         ),
     ]
     for job in jobs:  # the band is each site's own
-        plan.append((_out_of_band(job, "heat_meter", {}), _store(by_site, "supply")))
+        plan.append((_out_of_band(job, "heat_meter", {}, offset_ms=1), _store(by_site, "supply")))
     return plan
 
 
-def _out_of_band(job: Job, measurement: str, tags: dict) -> str:
+def _out_of_band(job: Job, measurement: str, tags: dict, offset_ms: int = 0) -> str:
+    """Supply temperatures outside the band, per hour (windows as the counts they go with)."""
     p = job.period
     return hourly_statement(
         measurement=measurement,
@@ -465,9 +456,10 @@ def _out_of_band(job: Job, measurement: str, tags: dict) -> str:
             ("supply_temp_c", ">", job.site.supply_temp_max_c),
         ],
         where_any=True,
-        start=p.start_utc,
-        end=p.end_utc,
+        start=p.start_utc + offset_ms * MS,
+        end=p.end_utc + offset_ms * MS,
         offset_s=p.offset_s,
+        offset_ms=offset_ms,
         tags={"site": job.site.slug, **tags},
         group_by=["site"],
     )

@@ -102,6 +102,9 @@ def _hour_figures(job: Job) -> list[HourFigures]:
     registers = [s for s in sources.values() if s.kind == "register"]
     power_meters = [s for s in sources.values() if s.kind == "power" and s.key.startswith("meter:")]
     pumps = [s for s in sources.values() if s.kind == "state"]
+    members = [src for srcs in inputs.values() for src in srcs]
+    ratio_parts = {ratio: {*(p for p, _ in num), den} for ratio, (num, den) in RATIOS.items()}
+    ratios = [(r, spec) for r, spec in RATIOS.items() if all(inputs[part] for part in ratio_parts[r])]
     out = []
     for t in job.hours:
         length = job.length_s(t)
@@ -137,12 +140,27 @@ def _hour_figures(job: Job) -> list[HourFigures]:
                 if n:
                     h.pump_run_h += job.count(s.key, t, "run_n") / n * covered / 3600
             h.pump_cov = min(covs)
-        for ratio, (numerator, denominator) in RATIOS.items():
-            parts = {part: inputs[part] for part in {*(p for p, _ in numerator), denominator}}
-            if all(parts.values()):
-                totals, common = _common(job, t, parts, hourly)
-                top = sum(sign * totals[part] for part, sign in numerator)
-                h.ratios[ratio] = (top, totals[denominator], common)
+        whole = not any(t in job.fine_hours.get(src.name, ()) for src in members)
+        if whole:  # every input whole this hour: its amount and covered time (0 if it is a gap)
+            per_part = {
+                part: (0.0, 0.0)
+                if any(job.empty(src, t) for src in srcs)
+                else (sum(hourly[src.name][0] for src in srcs), min(hourly[src.name][1] for src in srcs))
+                for part, srcs in inputs.items()
+                if srcs
+            }
+        for ratio, (numerator, denominator) in ratios:
+            if whole:
+                common = min(length, *(per_part[part][1] for part in ratio_parts[ratio]))
+                totals = {
+                    part: per_part[part][0] * common / per_part[part][1] if common > 0 else 0.0
+                    for part in ratio_parts[ratio]
+                }
+                common = max(common, 0.0)
+            else:
+                totals, common = _common(job, t, {part: inputs[part] for part in ratio_parts[ratio]}, hourly)
+            top = sum(sign * totals[part] for part, sign in numerator)
+            h.ratios[ratio] = (top, totals[denominator], common)
         out.append(h)
     return out
 
