@@ -92,6 +92,24 @@ CSV_COLUMNS = [
 ]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """A text cell a spreadsheet will not run: one that starts like a formula is written
+    with a leading ' (OWASP's advice for CSV injection); numbers are left alone. Line
+    breaks inside a cell go (CRs are dropped, LFs become spaces): a bare CR would start a
+    new row in a spreadsheet, and a formula with it."""
+    if "\r" in text or "\n" in text:
+        text = text.replace("\r", "").replace("\n", " ")
+    if text[:1] in FORMULA_STARTS:
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
+    return text
+
+
 def csv_value(value) -> str:
     if value is None:
         return ""
@@ -99,7 +117,17 @@ def csv_value(value) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.6f}"
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return csv_cell(str(value))
+
+
+def csv_safe(text: str) -> str:
+    """A stored CSV (a snapshot published before cells were neutralised) made safe to serve."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([[csv_cell(c) for c in row] for row in rows])
+    return out.getvalue()
 
 
 def csv_text(rows: Sequence[dict]) -> str:

@@ -185,7 +185,7 @@ def snapshot_file(request, pk: int, kind: str):
     if snapshot is None:
         raise Http404("No such report")
     if kind == "csv":
-        return _csv_response(snapshot.csv, snapshot.filename)
+        return _csv_response(presentation.csv_safe(snapshot.csv), snapshot.filename)
     response = HttpResponse(bytes(snapshot.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{snapshot.filename}.pdf"'
     return response

