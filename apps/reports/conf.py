@@ -25,6 +25,10 @@ DEFAULTS = {
     "HEATOPS_REPORT_INFLUX_TIMEOUT": "120",
     # Chromium used to print PDFs.
     "HEATOPS_REPORT_CHROMIUM": "/usr/bin/chromium",
+    # PDFs printed at once per process (each a Chromium); more wait their turn.
+    "HEATOPS_REPORT_PDF_CONCURRENCY": "2",
+    # seconds a printed PDF is kept for the same page (same figures, same version).
+    "HEATOPS_REPORT_PDF_CACHE_S": "900",
 }
 
 

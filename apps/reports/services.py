@@ -3,8 +3,10 @@ progress of a publishing job."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,9 +81,68 @@ def print_html(report: SiteReport) -> str:
     )
 
 
+class PdfStats:
+    """How many PDFs this process is printing now, and the most it printed at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.active = self.peak = self.printed = 0
+
+    def enter(self) -> None:
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.active -= 1
+            self.printed += 1
+
+
+pdf_stats = PdfStats()
+_pdf_slots: threading.BoundedSemaphore | None = None
+_pdf_slots_lock = threading.Lock()
+
+
+def _slots() -> threading.BoundedSemaphore:
+    """At most HEATOPS_REPORT_PDF_CONCURRENCY Chromiums per process (each takes some 200 MB
+    and a core): further requests wait their turn."""
+    global _pdf_slots
+    with _pdf_slots_lock:
+        size = int(conf.get("HEATOPS_REPORT_PDF_CONCURRENCY"))
+        if _pdf_slots is None or getattr(_pdf_slots, "size", None) != size:
+            _pdf_slots = threading.BoundedSemaphore(size)
+            _pdf_slots.size = size
+        return _pdf_slots
+
+
 def render_pdf(html: str) -> bytes:
-    """Print HTML to an A4 PDF with headless Chromium (Debian's), once its charts are drawn.
-    The page is loaded from a temporary file, so it may load plotly.js from disk (parsing
+    """Print HTML to an A4 PDF with headless Chromium (Debian's), once its charts are drawn,
+    at most HEATOPS_REPORT_PDF_CONCURRENCY at a time, and the same HTML once: the PDF is
+    cached by the page's content (which carries the figures and the report's version) for
+    HEATOPS_REPORT_PDF_CACHE_S."""
+    key = "report-pdf:" + hashlib.sha256(html.encode()).hexdigest()
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache (Redis) down: print anyway
+        cached = None
+    if cached is not None:
+        return cached
+    with _slots():
+        pdf_stats.enter()
+        try:
+            pdf = _print(html)
+        finally:
+            pdf_stats.leave()
+    try:
+        cache.set(key, pdf, int(conf.get("HEATOPS_REPORT_PDF_CACHE_S")))
+    except Exception:
+        pass
+    return pdf
+
+
+def _print(html: str) -> bytes:
+    """The page is loaded from a temporary file, so it may load plotly.js from disk (parsing
     the 4.8 MB script from a file is about twice as fast as inlining it)."""
     from playwright.sync_api import sync_playwright
 
@@ -225,7 +286,8 @@ def report_recipients(site: Site) -> list[str]:
         for assignment in Assignment.objects.filter(
             site=site, area=Area.CONTRACT, role=Raci.INFORMED
         ).select_related("user", "team"):
-            addresses.update(u.email for u in assignment.people() if u.email)
+            # only those who may see the site: a report is the site's data
+            addresses.update(u.email for u in assignment.people_with_access() if u.email)
     except ImportError:  # pragma: no cover - RACI not installed
         pass
     for recipient in ReportRecipient.objects.filter(site=site).select_related("user"):

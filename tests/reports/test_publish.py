@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
+from apps.accounts.models import SiteAccess
 from apps.ownership.choices import Area, Raci
 from apps.ownership.models import Assignment
 from apps.reports.models import ImmutableSnapshot, ReportRecipient, ReportSnapshot
@@ -38,7 +39,10 @@ def test_the_hourly_schedule_publishes_last_month_once_and_emails_it(
     pool, period, truth = pool_october
     Site.objects.exclude(pk=pool.pk).update(is_active=False)
     finance = django_user_model.objects.create_user("finance", email="finance@example.org")
+    SiteAccess.objects.create(user=finance, site=pool)  # only people who may see the site get its report
+    outsider = django_user_model.objects.create_user("outsider", email="outsider@example.org")
     Assignment.objects.create(site=pool, area=Area.CONTRACT, role=Raci.INFORMED, user=finance)
+    Assignment.objects.create(site=pool, area=Area.CONTRACT, role=Raci.INFORMED, user=outsider)
     ReportRecipient.objects.create(site=pool, email="customer@example.org")
 
     # the first hourly run after local midnight on 1 November (00:30 in London): October is due
