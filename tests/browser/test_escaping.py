@@ -7,16 +7,13 @@ checked, not only the policy that would stop an injected script anyway."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from apps.telemetry.influx import InfluxClient, Point
 from heatops.devstack import ADMIN_PASSWORD, stack
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
 
@@ -61,16 +58,6 @@ def live(services):
         before_start=_names_with_html,
     ) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: deploy/bootstrap --dev installs it")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("bypass_csp", [False, True], ids=["as-shipped", "without-csp"])

@@ -8,18 +8,16 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import redis
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from apps.telemetry.influx import InfluxClient, Point
 from heatops.devstack import ADMIN_PASSWORD, stack
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+from .conftest import ARTIFACTS
+
 QUEUE = "alarms"  # the Celery queue alarm notifications go to (CELERY_TASK_ROUTES)
 
 
@@ -50,16 +48,6 @@ def live(services, stack_database):
         ) as s,
     ):
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: deploy/bootstrap --dev installs it")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def queued_pages(queue) -> list[str]:

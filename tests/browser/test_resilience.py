@@ -10,18 +10,14 @@ from __future__ import annotations
 import signal
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from apps.telemetry.influx import InfluxClient, Point
 from heatops.devservices import free_port
 from heatops.devstack import ADMIN_PASSWORD, stack
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 REDIS_DOWN_S = 30
 
 
@@ -33,16 +29,6 @@ def _alarm_to_acknowledge(s) -> None:
         "rule = AlarmRule.objects.filter(site__slug='pool').order_by('pk').first()\n"
         "print(alarm_raise(rule=rule, value=0, detail='', now=datetime.now(UTC)).pk)"
     )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: deploy/bootstrap --dev installs it")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def log_in(page, base: str) -> None:

@@ -6,23 +6,13 @@ from __future__ import annotations
 import re
 import urllib.request
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from apps.telemetry.influx import InfluxClient, Point
 from heatops.devstack import ADMIN_PASSWORD, stack
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PASSWORD = "boiler-room-7-browser"
 
 
@@ -55,16 +45,6 @@ def live(services):
         before_start=_people,
     ) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: deploy/bootstrap --dev installs it")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def log_in(page, base: str, username: str, password: str) -> None:
