@@ -147,12 +147,16 @@ class Service:
                 f"choose another port (see README, 'Configuration')"
             )
         log = open(self.logfile, "ab")
+        # servers keep the machine's real clock, even when heatops runs under libfaketime
+        # (deploy/test --clock-check): redis-server cannot even start with it preloaded
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")}
         self.proc = subprocess.Popen(
             self.command(),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in the terminal is handled by whoever started us
+            env=env,
             **self.popen_kwargs(),
         )
         log.close()
