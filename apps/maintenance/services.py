@@ -103,6 +103,22 @@ def window_schedule(
     return window
 
 
+def _audit_window(
+    w: MaintenanceWindow, before: dict, *, user, action: str, reason: str, at: datetime
+) -> None:
+    """One audit entry for a change of a window: its values before and after, and why."""
+    audit_record(
+        site=w.site,
+        user=user,
+        action=action,
+        obj=w,
+        before=before,
+        after=_window_values(w),
+        reason=reason,
+        at=at,
+    )
+
+
 @transaction.atomic
 def window_start_early(
     *, window: MaintenanceWindow, user, reason: str, now: datetime | None = None
@@ -118,16 +134,7 @@ def window_start_early(
     before = _window_values(w)
     w.state, w.actual_start = WindowState.ACTIVE, now  # it covers from now (actual_start)
     w.save()
-    audit_record(
-        site=w.site,
-        user=user,
-        action="started maintenance early",
-        obj=w,
-        before=before,
-        after=_window_values(w),
-        reason=reason,
-        at=now,
-    )
+    _audit_window(w, before, user=user, action="started maintenance early", reason=reason, at=now)
     return w
 
 
@@ -146,16 +153,7 @@ def window_extend(
     before = _window_values(w)
     w.planned_end = planned_end
     w.save()
-    audit_record(
-        site=w.site,
-        user=user,
-        action="extended maintenance",
-        obj=w,
-        before=before,
-        after=_window_values(w),
-        reason=reason,
-        at=now,
-    )
+    _audit_window(w, before, user=user, action="extended maintenance", reason=reason, at=now)
     return w
 
 
@@ -197,16 +195,7 @@ def window_end_early(
         raise ValidationError(f"This window is {w.get_state_display().lower()}: only an active one ends.")
     before = _window_values(w)
     held = _end(w, now=now)
-    audit_record(
-        site=w.site,
-        user=user,
-        action="ended maintenance early",
-        obj=w,
-        before=before,
-        after=_window_values(w),
-        reason=reason,
-        at=now,
-    )
+    _audit_window(w, before, user=user, action="ended maintenance early", reason=reason, at=now)
     _release(held, window=w, now=now)
     return w
 
@@ -224,16 +213,7 @@ def window_cancel(
     before = _window_values(w)
     w.state = WindowState.CANCELLED
     w.save()
-    audit_record(
-        site=w.site,
-        user=user,
-        action="cancelled maintenance",
-        obj=w,
-        before=before,
-        after=_window_values(w),
-        reason=reason,
-        at=now,
-    )
+    _audit_window(w, before, user=user, action="cancelled maintenance", reason=reason, at=now)
     return w
 
 
@@ -254,16 +234,7 @@ def windows_due(*, now: datetime | None = None) -> dict[str, int]:
             before = _window_values(w)
             w.state, w.actual_start = WindowState.ACTIVE, w.planned_start
             w.save()
-            audit_record(
-                site=w.site,
-                user=None,
-                action="started maintenance",
-                obj=w,
-                before=before,
-                after=_window_values(w),
-                reason="planned start",
-                at=now,
-            )
+            _audit_window(w, before, user=None, action="started maintenance", reason="planned start", at=now)
             result["started"] += 1
     due_end = MaintenanceWindow.objects.filter(
         state__in=[WindowState.SCHEDULED, WindowState.ACTIVE], planned_end__lte=now
@@ -277,16 +248,7 @@ def windows_due(*, now: datetime | None = None) -> dict[str, int]:
             held = _end(w, now=now)
             w.actual_end = w.planned_end  # it ended when planned; the task merely noticed
             w.save(update_fields=["actual_end"])
-            audit_record(
-                site=w.site,
-                user=None,
-                action="ended maintenance",
-                obj=w,
-                before=before,
-                after=_window_values(w),
-                reason="planned end",
-                at=now,
-            )
+            _audit_window(w, before, user=None, action="ended maintenance", reason="planned end", at=now)
             result["ended"] += 1
             result["released"] += _release(held, window=w, now=now)
     return result
