@@ -67,7 +67,7 @@ AT_ONCE = 10
 # demo's own seeding so they are configured exactly as the demo's are.
 ADD_SITES = """
 from unittest import mock
-from apps.sites import demo
+from apps.demo import sites as demo
 specs = [dict(demo.SITES[i %% 2], slug=f"site-{i:02d}", name=f"Bench site {i:02d}") for i in range(3, %d + 1)]
 with mock.patch.object(demo, "SITES", specs):
     demo.seed_demo_sites()

@@ -176,7 +176,7 @@ def now() -> datetime:
 
 @pytest.fixture
 def demo_sites(db):
-    from apps.sites.demo import seed_demo_sites
+    from apps.demo.sites import seed_demo_sites
 
     return {s.slug: s for s in seed_demo_sites()}
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from apps.assets.choices import AssetKind
 from apps.assets.models import Asset
-from apps.sites.demo import seed_demo_sites
+from apps.demo.sites import seed_demo_sites
 from apps.sites.models import Site
 
 pytestmark = pytest.mark.django_db

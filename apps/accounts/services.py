@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from heatops.tokens import token_digest, token_new, token_well_formed
 
-from .models import PersonalToken
+from .models import PersonalToken, SiteAccess
 
 PREFIX = "hopsu_"
 
@@ -32,3 +32,9 @@ def personal_token_user(*, raw: str):
 
 def personal_token_revoke(*, token: PersonalToken) -> None:
     PersonalToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+
+
+def site_access_grant(*, user, site, role: str) -> SiteAccess:
+    """Give ``user`` ``role`` at ``site`` (replacing the role they had there)."""
+    access, _ = SiteAccess.objects.update_or_create(user=user, site=site, defaults={"role": role})
+    return access

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .choices import OPEN_STATES, AlarmState, EventKind, Transition
-from .models import Alarm, AlarmEvent, AlarmRule
+from .models import Alarm, AlarmEvent, AlarmRule, OnCall
 
 # Sent inside the transaction of every alarm event (fired, acknowledged, ...): incidents
 # put it on their timelines and group new alarms; the alarms app needs to know nothing of them.
@@ -254,6 +254,12 @@ def alarm_note(*, alarm: Alarm, user, note: str, now: datetime | None = None) ->
 class EscalationResult:
     escalated: int = 0
     unshelved: int = 0
+
+
+def on_call_add(*, site, user, level: int = 1) -> OnCall:
+    """Put ``user`` on ``site``'s on-call list at ``level`` (once)."""
+    entry, _ = OnCall.objects.get_or_create(site=site, user=user, level=level)
+    return entry
 
 
 def alarm_escalate_due(*, now: datetime | None = None) -> EscalationResult:

@@ -18,7 +18,7 @@ from apps.alarms.models import Alarm
 from apps.ingest.models import IngestRefusal
 from apps.ingest.services import ingest_token_issue
 from apps.ingest.spool import get_spool
-from apps.sites.demo import seed_demo_sites
+from apps.demo.sites import seed_demo_sites
 
 pytestmark = pytest.mark.django_db
 

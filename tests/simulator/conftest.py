@@ -6,7 +6,7 @@ import pytest
 
 from apps.simulator.selectors import simulated_site_specs
 from apps.simulator.services import simulation_backfill
-from apps.sites.demo import seed_demo_sites
+from apps.demo.sites import seed_demo_sites
 
 
 def wednesday_morning() -> datetime:

@@ -6,14 +6,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from apps.accounts.choices import Role
-from apps.accounts.models import SiteAccess
+from apps.accounts.services import site_access_grant
 from apps.alarms.defaults import alarm_rules_create_defaults
-from apps.alarms.models import OnCall
+from apps.alarms.services import on_call_add
 from apps.incidents.library import seed_runbooks
 from apps.ownership.choices import Area, Raci
 from apps.ownership.services import raci_replace
-from apps.sites.demo import seed_demo_sites
-from apps.sites.demo_maintenance import seed_demo_maintenance
+
+from ...maintenance import seed_demo_maintenance
+from ...sites import seed_demo_sites
 
 # The demo's people: (username, first name, last name, role at both demo sites).
 DEMO_PEOPLE = {
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             admin = get_user_model().objects.get(username=username)
             people, people_password = self._demo_people(sites)
             for site in sites:
-                OnCall.objects.get_or_create(site=site, user=admin, level=1)  # without RACI: the admin
+                on_call_add(site=site, user=admin, level=1)  # without RACI: the admin
                 if not site.raci.exists():
                     raci_replace(site=site, grid=self._demo_raci(people, admin), reason="demo seed")
             self.stdout.write(f"maintenance: {seed_demo_maintenance(sites, people)}")
@@ -71,7 +72,7 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             for site in sites:
-                SiteAccess.objects.update_or_create(user=user, site=site, defaults={"role": role})
+                site_access_grant(user=user, site=site, role=role)
             people[key] = (user, role)
         return people, password
 

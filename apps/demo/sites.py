@@ -14,8 +14,8 @@ from django.db import transaction
 from apps.assets.choices import AssetKind
 from apps.assets.models import Asset
 
-from .choices import HeatSource, SiteKind
-from .models import Site
+from apps.sites.choices import HeatSource, SiteKind
+from apps.sites.models import Site
 
 SITES = [
     {
