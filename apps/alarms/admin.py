@@ -2,9 +2,28 @@ from django.contrib import admin
 
 from apps.accounts.permissions import EDIT_RULES, can
 from apps.accounts.selectors import sites_visible_to
+from apps.assets.admin import SiteAdmin as AssetsSiteAdmin
 from apps.audit.admin import AuditedAdmin
+from apps.sites.models import Site
 
+from .defaults import alarm_rules_create_defaults
 from .models import Alarm, AlarmEvent, AlarmRule, OnCall, Webhook
+
+
+class SiteAdmin(AssetsSiteAdmin):
+    """The site admin (apps/assets/admin.py) with the action that creates a site's default
+    alarm rules; registered in its place, as this app comes after assets."""
+
+    actions = [*AssetsSiteAdmin.actions, "create_default_alarm_rules"]
+
+    @admin.action(description="Create the default alarm rules (from kind and rated limits)")
+    def create_default_alarm_rules(self, request, queryset):
+        created = sum(len(alarm_rules_create_defaults(site=site)) for site in queryset)
+        self.message_user(request, f"Created {created} alarm rule(s); rules that already existed were kept.")
+
+
+admin.site.unregister(Site)
+admin.site.register(Site, SiteAdmin)
 
 
 @admin.register(AlarmRule)

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.permissions import ACT_ON_ALARMS, ACT_ON_INCIDENTS, can, role_at
+from apps.accounts.permissions import ACT_ON_ALARMS, can, role_at
 from apps.accounts.selectors import sites_visible_to
 from apps.accounts.services import PREFIX as PERSONAL_TOKEN_PREFIX
 from apps.accounts.services import personal_token_user
@@ -166,19 +166,9 @@ def alarm_bulk(request):
     action = request.POST.get("action")
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     alarms = [a for a in alarms_visible_to(request.user).filter(pk__in=ids) if _may_act(request, a)]
-    if action not in {"ack", "resolve", "incident"} or not alarms:
+    if action not in {"ack", "resolve"} or not alarms:
         messages.error(request, "Choose at least one alarm and an action.")
         return _back(request)
-    if action == "incident":
-        from apps.incidents.services import incident_open
-
-        if not all(can(request.user, ACT_ON_INCIDENTS, a.site) for a in alarms):
-            raise PermissionDenied("Your role cannot open incidents here.")
-        if len({a.site_id for a in alarms}) > 1:
-            messages.error(request, "An incident belongs to one site: choose alarms of one site.")
-            return _back(request)
-        incident = incident_open(site=alarms[0].site, alarms=alarms, user=request.user)
-        return redirect("incidents:incident_detail", pk=incident.pk)
     done, refused = 0, []
     for alarm in alarms:
         try:

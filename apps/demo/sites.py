@@ -13,7 +13,6 @@ from django.db import transaction
 
 from apps.assets.choices import AssetKind
 from apps.assets.models import Asset
-
 from apps.sites.choices import HeatSource, SiteKind
 from apps.sites.models import Site
 

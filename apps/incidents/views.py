@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.permissions import ACT_ON_INCIDENTS, MAINTAIN, can
 from apps.accounts.selectors import people_with_access, sites_visible_to
+from apps.alarms.selectors import alarms_visible_to
 
 from . import services
 from .models import Incident, Runbook, RunbookVersion
@@ -31,6 +32,24 @@ def incident_list(request):
     return render(
         request, "incidents/list.html", {"incidents": incidents, "sites": sites_visible_to(request.user)}
     )
+
+
+@login_required
+@require_POST
+def incident_open(request):
+    """Open an incident with the alarms ticked on the alarm list (one site's)."""
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isascii() and i.isdigit()]
+    alarms = list(alarms_visible_to(request.user).filter(pk__in=ids).select_related("site"))
+    if not alarms:
+        messages.error(request, "Choose at least one alarm to open an incident with.")
+        return redirect("alarms:alarm_list")
+    if len({a.site_id for a in alarms}) > 1:
+        messages.error(request, "An incident belongs to one site: choose alarms of one site.")
+        return redirect("alarms:alarm_list")
+    if not can(request.user, ACT_ON_INCIDENTS, alarms[0].site):
+        raise PermissionDenied("Your role cannot open incidents here.")
+    incident = services.incident_open(site=alarms[0].site, alarms=alarms, user=request.user)
+    return redirect("incidents:incident_detail", pk=incident.pk)
 
 
 @login_required

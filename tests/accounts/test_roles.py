@@ -230,8 +230,8 @@ def _actions():
             lambda w: alarm_state(w, "acknowledged"),
         ),
         "bulk incident": (
-            lambda w: reverse("alarms:alarm_bulk"),
-            lambda w: _second_alarm_counted(w) or {"action": "incident", "ids": [str(w["second"].pk)]},
+            lambda w: reverse("incidents:incident_open"),
+            lambda w: _second_alarm_counted(w) or {"ids": [str(w["second"].pk)]},
             "act_on_incidents",
             lambda w: Incident.objects.filter(alarms=w["second"]).count() > w["incidents_before"],
         ),
@@ -407,6 +407,7 @@ def test_the_matrix_covers_every_state_changing_post_route():
         "alarms:alarm_resolve",
         "alarms:alarm_shelve",
         "alarms:alarm_bulk",
+        "incidents:incident_open",
         "incidents:incident_note",
         "incidents:incident_step",
         "incidents:incident_state",

@@ -187,7 +187,7 @@ def test_the_incident_page_shows_it_to_people_of_the_site_only(
 def test_an_incident_is_opened_by_hand_from_the_alarm_list(client, rules, pool_user, t0):
     a = alarms.alarm_raise(rule=rules["meter"], value=0, detail="", now=t0)
     client.force_login(pool_user)
-    r = client.post(reverse("alarms:alarm_bulk"), {"action": "incident", "ids": [a.pk]}, follow=True)
+    r = client.post(reverse("incidents:incident_open"), {"ids": [a.pk]}, follow=True)
     incident = Incident.objects.get()
     assert r.redirect_chain[-1][0] == reverse("incidents:incident_detail", args=[incident.pk])
     assert list(incident.alarms.all()) == [a] and incident.opened_by == pool_user

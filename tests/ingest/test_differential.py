@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from apps.demo.sites import seed_demo_sites
 from apps.ingest.models import IngestRefusal
 from apps.ingest.services import ingest_batch
 from apps.ingest.spool import get_spool
-from apps.demo.sites import seed_demo_sites
 from apps.telemetry import schema
 from apps.telemetry.lineprotocol import INFLUX_PRECISION, PRECISION_NS, clean_batch_times, parse_line
 

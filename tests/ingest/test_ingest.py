@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
+from apps.demo.sites import seed_demo_sites
 from apps.ingest.models import IngestToken
 from apps.ingest.services import ingest_token_issue, ingest_token_revoke
 from apps.ingest.spool import get_spool
 from apps.ingest.tasks import ingest_drain_spool_task
-from apps.demo.sites import seed_demo_sites
 from apps.telemetry.influx import get_client
 from heatops.devservices import InfluxServer, free_port
 

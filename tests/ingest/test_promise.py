@@ -15,10 +15,10 @@ import pytest
 from django.urls import reverse
 
 from apps.alarms.models import Alarm
+from apps.demo.sites import seed_demo_sites
 from apps.ingest.models import IngestRefusal
 from apps.ingest.services import ingest_token_issue
 from apps.ingest.spool import get_spool
-from apps.demo.sites import seed_demo_sites
 
 pytestmark = pytest.mark.django_db
 

@@ -125,6 +125,7 @@ ROUTES: dict[str, tuple[str, object]] = {
     "incidents:incident_step": ("login", lambda w: {"pk": w.school_incident.pk}),
     "incidents:incident_state": ("login", lambda w: {"pk": w.school_incident.pk}),
     "incidents:incident_review": ("login", lambda w: {"pk": w.school_incident.pk}),
+    "incidents:incident_open": ("login", None),
     "incidents:runbook_list": ("login", None),
     "incidents:runbook_detail": ("login", None),  # runbooks belong to no site
     "audit:audit_log": ("login", lambda w: {"slug": w.school.slug}),
@@ -497,7 +498,7 @@ def test_ids_of_the_other_site_in_a_post_about_ones_own_change_nothing_of_it(cli
 def test_bulk_actions_take_only_alarms_one_may_see(client, world):
     client.force_login(world.pool_user)
     both = [str(world.pool_alarm.pk), str(world.school_alarm.pk)]
-    response = client.post(reverse("alarms:alarm_bulk"), {"action": "incident", "ids": both})
+    response = client.post(reverse("incidents:incident_open"), {"ids": both})
     assert response.status_code == 302
     school_untouched(world)
     client.post(reverse("alarms:alarm_bulk"), {"action": "ack", "ids": both})

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apps.demo.sites import seed_demo_sites
 from apps.simulator.selectors import simulated_site_specs
 from apps.simulator.services import simulation_backfill
-from apps.demo.sites import seed_demo_sites
 
 
 def wednesday_morning() -> datetime:
