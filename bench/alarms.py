@@ -25,7 +25,8 @@ import random
 import sys
 import time
 
-from apps.telemetry.influx import InfluxClient, Point
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.points import Point
 from bench.live import ADD_SITES, AT_ONCE, SESSIONS, now_ms, open_client
 from heatops.devstack import Stack, percentile, stack, table
 

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from apps.telemetry.influx import InfluxClient
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.statements import hourly_statement
 from heatops.devstack import median, stack, table
 
 RACKS = [f"rack-{c}" for c in "ab"]
@@ -49,13 +50,14 @@ def stored(client: InfluxClient, start_s: int) -> int:
     start = datetime.fromtimestamp(start_s, UTC)
     total = 0
     for measurement in ("node", "rack"):
-        for series in client.aggregate(
+        count = hourly_statement(
             measurement=measurement,
-            fields=["power_kw"],
-            function="count",
+            calls={"n": ("count", "power_kw")},
             start=start,
             end=start + timedelta(days=2),
-        ):
+            every=None,
+        )
+        for series in client.rollups([count])[0]:
             total += sum(v for _, v in series.values)
     return total
 

@@ -50,7 +50,9 @@ from channels_redis.core import RedisChannelLayer
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from apps.telemetry.influx import InfluxClient, InfluxError, Point
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.errors import InfluxError
+from apps.telemetry.influx.points import Point
 from bench.echo_asgi import echo_group
 from heatops.devstack import Stack, median, percentile, stack, table
 

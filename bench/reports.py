@@ -187,7 +187,7 @@ def main() -> None:
             from apps.reports.figures import figures
             from apps.reports.periods import month_period
             from apps.sites.models import Site
-            from apps.telemetry.influx import InfluxClient
+            from apps.telemetry.influx.client import InfluxClient
 
             year, month = recent_october()
             period = month_period(TZ, year, month)

@@ -29,7 +29,8 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test.signals import clear_cache_handlers
 
-from apps.telemetry.influx import InfluxClient, get_client, quote_ident, reset_client
+from apps.telemetry.influx.client import InfluxClient, get_client, reset_client
+from apps.telemetry.influx.escaping import quote_ident
 from heatops.devservices import InfluxServer, PostgresServer, RedisServer, free_port
 
 

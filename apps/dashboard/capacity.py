@@ -19,7 +19,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from apps.telemetry.influx import InfluxClient
+from apps.telemetry.influx.client import InfluxClient
 from apps.telemetry.pump import SiteReadings
 
 from .status import WATER_CP, SiteConfig

@@ -24,7 +24,8 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 
 from apps.sites.models import Site
-from apps.telemetry.influx import InfluxError, get_client
+from apps.telemetry.influx.client import get_client
+from apps.telemetry.influx.errors import InfluxError
 from apps.telemetry.pump import SiteReadings, Snapshot, TelemetryPump
 
 from .status import SiteConfig, SiteStatus, site_status

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from apps.telemetry.influx import Reading
+from apps.telemetry.influx.results import Reading
 from apps.telemetry.pump import SiteReadings
 
 from .choices import Level

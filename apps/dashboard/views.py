@@ -10,7 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from apps.accounts.selectors import site_visible_to, sites_visible_to
-from apps.telemetry.influx import InfluxError, get_client
+from apps.telemetry.influx.client import get_client
+from apps.telemetry.influx.errors import InfluxError
 
 from .capacity import PlantState, project_capacity
 from .live import current_site_payload, current_site_readings, current_system_html

@@ -13,7 +13,9 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.sites.models import Site
 from apps.telemetry import schema
-from apps.telemetry.influx import Point, duration_delta, get_client
+from apps.telemetry.influx.client import get_client
+from apps.telemetry.influx.escaping import duration_delta
+from apps.telemetry.influx.points import Point
 from apps.telemetry.lineprotocol import (
     INFLUX_PRECISION,
     MAX_TIME_NS,

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from apps.telemetry.influx import InfluxClient, InfluxUnavailable, InfluxWriteError
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.errors import InfluxUnavailable, InfluxWriteError
 from apps.telemetry.lineprotocol import INFLUX_PRECISION
 
 from .refusals import ingest_refusal_record
@@ -162,7 +163,7 @@ class SpoolWriter:
         self._wake.set()
 
     def _run(self) -> None:
-        from apps.telemetry.influx import get_client
+        from apps.telemetry.influx.client import get_client
 
         while True:
             self._wake.wait(timeout=1.0)

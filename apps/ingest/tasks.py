@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from apps.telemetry.influx import get_client
+from apps.telemetry.influx.client import get_client
 
 from .spool import get_spool
 

@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from apps.sites.models import Site
-from apps.telemetry.influx import (
-    InfluxClient,
-    Series,
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.results import Series
+from apps.telemetry.influx.statements import (
     edge_statement,
     hourly_statement,
     interval_statement,

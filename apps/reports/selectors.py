@@ -12,7 +12,7 @@ from django.db.models import Q
 from apps.alarms.choices import Domain, EventKind, Severity
 from apps.alarms.models import Alarm, AlarmEvent
 from apps.sites.models import Site
-from apps.telemetry.influx import InfluxClient, get_client
+from apps.telemetry.influx.client import InfluxClient, get_client
 
 from .compute import Job, collect
 from .figures import daily, figures, sla_heatmap

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.selectors import site_visible_to, sites_visible_to
-from apps.telemetry.influx import InfluxError
+from apps.telemetry.influx.errors import InfluxError
 
 from . import presentation
 from .choices import PublishState

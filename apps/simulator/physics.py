@@ -2,7 +2,7 @@
 
 Pure: no database, no network, no clock. ``SiteModel.step(at, dt)`` advances the plant by
 ``dt`` seconds to the moment ``at`` and returns that moment's points (as
-``apps.telemetry.influx.Point``, each fitting ``apps.telemetry.schema``). The same seed,
+``apps.telemetry.influx.points.Point``, each fitting ``apps.telemetry.schema``). The same seed,
 start and steps give the same points, so tests and demos are reproducible.
 
 The plant (DESIGN.md, "The physical system"):
@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from apps.telemetry.influx import Point
+from apps.telemetry.influx.points import Point
 
 from .choices import FaultKind
 from .profiles import consumer_demand, outdoor_temp_c

@@ -12,7 +12,7 @@ from datetime import datetime
 from apps.assets.choices import DEFAULT_MEASUREMENT, AssetKind
 from apps.assets.models import Asset
 from apps.sites.models import Site
-from apps.telemetry.influx import get_client
+from apps.telemetry.influx.client import get_client
 
 from .choices import SimulatedSensorKind
 from .exceptions import SimulatorError

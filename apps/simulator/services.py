@@ -1,6 +1,6 @@
 """Writes: inject and clear faults, run the live simulator, backfill history.
 
-Every point goes to InfluxDB through ``apps.telemetry.influx.get_client().write()``, as a
+Every point goes to InfluxDB through ``apps.telemetry.influx.client.get_client().write()``, as a
 site's own agents would send it; nothing here builds line protocol or InfluxQL.
 """
 
@@ -22,7 +22,9 @@ from django.utils import timezone
 
 from apps.sites.models import Site
 from apps.telemetry import schema
-from apps.telemetry.influx import InfluxError, Point, get_client, reset_client
+from apps.telemetry.influx.client import get_client, reset_client
+from apps.telemetry.influx.errors import InfluxError
+from apps.telemetry.influx.points import Point
 
 from .choices import FaultKind
 from .exceptions import FaultAlreadyActive, FaultNotActive, SimulatorError

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from apps.telemetry.influx import Point
+from apps.telemetry.influx.points import Point
 
 from .choices import FaultKind, SimulatedSensorKind
 from .water import clamp, heat_kw, r1, r2, r3, r4, tank_temperatures

@@ -7,7 +7,7 @@ class TelemetryConfig(AppConfig):
     verbose_name = "Telemetry"
 
     def ready(self) -> None:
-        from .influx import reset_client
+        from .influx.client import reset_client
 
         def _on_setting_changed(*, setting, **kwargs):
             if setting == "INFLUX":

@@ -1,8 +1,8 @@
 """Parse InfluxDB line protocol, as sites' agents (Telegraf, BMS gateways, scripts) send it.
 
 The ingest endpoint parses each line, checks it against the schema and the token's site,
-and hands the good ones to ``influx.Point`` to be written again in heatops' own normal
-form (every number a float, every time in nanoseconds). Writing stays in influx.py.
+and hands the good ones to ``influx.points.Point`` to be written again in heatops' own normal
+form (every number a float, every time in nanoseconds). Writing stays in the influx package.
 
 Grammar (InfluxDB 1.x):
 

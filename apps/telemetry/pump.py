@@ -26,7 +26,10 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .influx import FieldValue, InfluxClient, InfluxError, Reading, get_client
+from .influx.client import InfluxClient, get_client
+from .influx.errors import InfluxError
+from .influx.points import FieldValue
+from .influx.results import Reading
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import pytest
 from apps.alarms.choices import RuleKind
 from apps.alarms.evaluation import Evaluator
 from apps.alarms.models import AlarmRule
-from apps.telemetry.influx import Reading
+from apps.telemetry.influx.results import Reading
 from apps.telemetry.pump import SiteReadings, series_key
 
 T0 = 1_800_000_000.0

@@ -17,7 +17,7 @@ from apps.alarms.choices import AlarmState, EventKind, RuleKind
 from apps.alarms.defaults import alarm_rules_create_defaults
 from apps.alarms.models import Alarm, AlarmRule, OnCall, Webhook
 from apps.alarms.notify import verify_signature
-from apps.telemetry.influx import Point
+from apps.telemetry.influx.points import Point
 from apps.telemetry.pump import TelemetryPump
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from apps.alarms.models import Alarm
 from apps.alarms.system import INFLUX_UNREACHABLE, InfluxWatch
 from apps.ownership.choices import Area, Raci
 from apps.ownership.models import Assignment
-from apps.telemetry.influx import InfluxClient
+from apps.telemetry.influx.client import InfluxClient
 from apps.telemetry.pump import TelemetryPump
 from heatops.devservices import free_port
 

@@ -13,7 +13,8 @@ import pytest
 import redis
 from playwright.sync_api import expect
 
-from apps.telemetry.influx import InfluxClient, Point
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.points import Point
 from heatops.devstack import ADMIN_PASSWORD, stack
 
 from .conftest import ARTIFACTS

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 import httpx
 from playwright.sync_api import expect
 
-from apps.telemetry.influx import InfluxClient, Point
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.points import Point
 from heatops.devservices import free_port
 from heatops.devstack import ADMIN_PASSWORD, stack
 

@@ -18,7 +18,7 @@ from apps.alarms import services as alarm_services
 from apps.alarms.choices import RuleKind
 from apps.alarms.models import AlarmRule
 from apps.dashboard.live import Publisher
-from apps.telemetry.influx import Point
+from apps.telemetry.influx.points import Point
 from apps.telemetry.pump import TelemetryPump
 from heatops.asgi import application
 

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from apps.dashboard.live import Publisher
-from apps.telemetry.influx import Point
+from apps.telemetry.influx.points import Point
 from apps.telemetry.pump import TelemetryPump
 from heatops.asgi import application
 

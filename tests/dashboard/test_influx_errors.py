@@ -7,7 +7,8 @@ import logging
 import pytest
 from django.urls import reverse
 
-from apps.telemetry.influx import InfluxQueryError, get_client, reset_client
+from apps.telemetry.influx.client import get_client, reset_client
+from apps.telemetry.influx.errors import InfluxQueryError
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from apps.alarms.models import Alarm, AlarmRule
 from apps.alarms.selectors import open_alarms_for_sites
 from apps.dashboard.live import render_site
 from apps.dashboard.status import SiteConfig, site_status
-from apps.telemetry.influx import Reading
+from apps.telemetry.influx.results import Reading
 from apps.telemetry.pump import SiteReadings, series_key
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 
 from apps.dashboard.choices import Health, Level
 from apps.dashboard.status import SiteConfig, site_status
-from apps.telemetry.influx import Reading
+from apps.telemetry.influx.results import Reading
 from apps.telemetry.pump import SiteReadings, series_key
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from apps.telemetry.influx import Point
+from apps.telemetry.influx.points import Point
 
 pytestmark = pytest.mark.django_db
 

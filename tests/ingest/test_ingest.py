@@ -15,7 +15,8 @@ from apps.ingest.models import IngestToken
 from apps.ingest.services import ingest_token_issue, ingest_token_revoke
 from apps.ingest.spool import get_spool
 from apps.ingest.tasks import ingest_drain_spool_task
-from apps.telemetry.influx import get_client
+from apps.telemetry.influx.client import get_client
+from apps.telemetry.influx.statements import hourly_statement
 from heatops.devservices import InfluxServer, free_port
 
 pytestmark = pytest.mark.django_db
@@ -231,12 +232,16 @@ def test_with_write_behind_the_background_writer_delivers_what_was_answered(
     assert post(client, "pool", lines, token).status_code == 204
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        series = influx.aggregate(
-            measurement="rack",
-            fields=["power_kw"],
-            function="count",
-            start=datetime.fromtimestamp(now_s - 200, UTC),
-            end=datetime.now(UTC),
+        [series] = influx.rollups(
+            [
+                hourly_statement(
+                    measurement="rack",
+                    calls={"n": ("count", "power_kw")},
+                    start=datetime.fromtimestamp(now_s - 200, UTC),
+                    end=datetime.now(UTC),
+                    every=None,
+                )
+            ]
         )
         delivered = bool(series) and series[0].values[0][1] == 50
         if delivered and get_spool().pending() == 0:  # the writer removes the file once written

@@ -23,7 +23,7 @@ from apps.maintenance.selectors import (
     window_active_covering,
     windows_overlapping,
 )
-from apps.telemetry.influx import Point
+from apps.telemetry.influx.points import Point
 from apps.telemetry.pump import TelemetryPump
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,8 @@ from decimal import Decimal
 import pytest
 
 from apps.reports.periods import Period, last_month, local_today, month_period
-from apps.telemetry.influx import InfluxClient, Point
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.points import Point
 from tests.factories import make_site
 
 RETENTION = timedelta(days=400)

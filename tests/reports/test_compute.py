@@ -12,7 +12,7 @@ import pytest
 
 from apps.reports.periods import Period, month_period
 from apps.reports.selectors import site_period_figures, site_report
-from apps.telemetry.influx import Point
+from apps.telemetry.influx.points import Point
 
 from .conftest import recent_month, series
 
@@ -481,7 +481,7 @@ def test_ranking_puts_the_best_first_and_sites_without_the_figure_last():
 
 
 def test_report_statements_escape_what_they_are_given(influx, days):
-    from apps.telemetry.influx import hourly_statement, rollup_statement
+    from apps.telemetry.influx.statements import hourly_statement, rollup_statement
 
     awkward = "o' OR 1=1 --"
     influx.write_lines(Point("facility", {"site": awkward}, {"it_power_kw": 3.0}, days.start).to_line())

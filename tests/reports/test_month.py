@@ -33,7 +33,9 @@ from apps.reports.compute import Job, collect
 from apps.reports.figures import figures
 from apps.reports.periods import Period
 from apps.sites.models import Site
-from apps.telemetry.influx import InfluxClient, Point, quote_ident
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.escaping import quote_ident
+from apps.telemetry.influx.points import Point
 
 from .conftest import previous_month_period, recent_month
 

@@ -7,6 +7,8 @@ import pytest
 from apps.demo.sites import seed_demo_sites
 from apps.simulator.selectors import simulated_site_specs
 from apps.simulator.services import simulation_backfill
+from apps.telemetry.influx.escaping import duration, quote_ident
+from apps.telemetry.influx.statements import where_clause
 
 
 def wednesday_morning() -> datetime:
@@ -47,3 +49,14 @@ def rows(series) -> list[dict]:
 
 def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def aggregate(influx, *, measurement, field, start, end, function, tags, every=None):
+    """``function`` of one field over [start, end), per ``every`` bucket if given, computed
+    inside InfluxDB; ``integral`` is per hour (kW gives kWh)."""
+    unit = ", 1h" if function == "integral" else ""
+    group = f" GROUP BY time({duration(every)})" if every else ""
+    return influx.select(
+        f"SELECT {function}({quote_ident(field)}{unit}) AS {quote_ident(field)} "
+        f"FROM {quote_ident(measurement)}{where_clause(tags, start, end)}{group}"
+    )

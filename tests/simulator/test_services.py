@@ -23,7 +23,7 @@ from apps.simulator.services import (
 from apps.telemetry import schema
 from heatops.devservices import free_port
 
-from .conftest import ms, rows
+from .conftest import aggregate, ms, rows
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +44,8 @@ def values(influx, measurement, field, start, end, *, tags=POOL, every="10s", ag
 
 
 def one(influx, measurement, field, start, end, function, *, tags=POOL):
-    series = influx.aggregate(
-        measurement=measurement, fields=[field], start=start, end=end, function=function, tags=tags
+    series = aggregate(
+        influx, measurement=measurement, field=field, start=start, end=end, function=function, tags=tags
     )
     return next((row[field] for s in series for row in s.rows()), None)
 
@@ -59,7 +59,7 @@ def test_the_heat_meter_register_is_the_integral_of_its_power(backfill, influx, 
     start, end = t0, t0 + timedelta(minutes=181)
     tags = {"site": site}
     register = one(influx, "heat_meter", "energy_kwh", start, end, "spread", tags=tags)
-    integral = influx.integral(measurement="heat_meter", field="power_kw", start=start, end=end, tags=tags)
+    integral = one(influx, "heat_meter", "power_kw", start, end, "integral", tags=tags)
     assert integral > 20.0  # hours of real heat, not a trivially empty window
     assert register == pytest.approx(integral, rel=0.01)
 
@@ -86,9 +86,10 @@ def test_heat_delivered_never_exceeds_it_energy_plus_heat_pump_electricity(backf
     tags = {"site": site}
 
     def hourly(measurement, field):
-        series = influx.aggregate(
+        series = aggregate(
+            influx,
             measurement=measurement,
-            fields=[field],
+            field=field,
             start=start,
             end=end,
             function="integral",

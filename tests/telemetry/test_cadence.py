@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from apps.dashboard.status import SiteConfig, site_status
-from apps.telemetry.influx import Point
+from apps.telemetry.influx.points import Point
 from apps.telemetry.pump import TelemetryPump
 
 pytestmark = pytest.mark.django_db

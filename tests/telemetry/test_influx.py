@@ -7,13 +7,9 @@ from datetime import timedelta
 import pytest
 
 from apps.telemetry import schema
-from apps.telemetry.influx import (
-    InfluxClient,
-    InfluxQueryError,
-    InfluxUnavailable,
-    InfluxWriteError,
-    Point,
-)
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.errors import InfluxQueryError, InfluxUnavailable, InfluxWriteError
+from apps.telemetry.influx.points import Point
 from heatops.devservices import free_port
 
 AWKWARD = [
@@ -152,54 +148,6 @@ def test_window_downsamples_inside_influxdb(influx, now):
     means = [v for _, v in series[0].values]
     assert means == [m * 6 + 2.5 for m in range(10)]
     assert series[0].values[0][0] == int(start.timestamp() * 1000)
-
-
-def test_integral_and_mean_are_computed_by_influxdb(influx, now):
-    start = now.replace(minute=0, second=0) - timedelta(hours=3)
-    # 12 kW for two hours, sampled every 10 s, then nothing
-    influx.write(
-        Point(
-            "heat_meter",
-            {"site": "pool", "asset": "meter-1"},
-            {"power_kw": 12.0},
-            start + timedelta(seconds=10 * i),
-        )
-        for i in range(721)
-    )
-    kwh = influx.integral(
-        measurement="heat_meter",
-        field="power_kw",
-        start=start,
-        end=start + timedelta(hours=3),
-        tags={"site": "pool"},
-    )
-    assert kwh == pytest.approx(24.0, rel=1e-9)
-    assert influx.mean(
-        measurement="heat_meter",
-        field="power_kw",
-        start=start,
-        end=start + timedelta(hours=3),
-        tags={"site": "pool"},
-    ) == pytest.approx(12.0)
-    assert (
-        influx.integral(
-            measurement="heat_meter",
-            field="power_kw",
-            start=start,
-            end=start + timedelta(hours=3),
-            tags={"site": "school"},
-        )
-        is None
-    )
-    daily = influx.aggregate(
-        measurement="heat_meter",
-        fields=["power_kw"],
-        function="count",
-        start=start,
-        end=start + timedelta(hours=3),
-        every="1h",
-    )
-    assert [v for _, v in daily[0].values] == [360, 360, 1]
 
 
 def test_unreachable_influxdb_raises_influx_unavailable_naming_the_url():

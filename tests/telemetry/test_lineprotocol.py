@@ -1,6 +1,6 @@
 import pytest
 
-from apps.telemetry.influx import Point
+from apps.telemetry.influx.points import Point
 from apps.telemetry.lineprotocol import LineProtocolError, parse_line
 
 

@@ -15,7 +15,7 @@ from apps.simulator.services import (
     simulation_run_live,
 )
 from apps.sites.models import Site
-from apps.telemetry.influx import InfluxError
+from apps.telemetry.influx.errors import InfluxError
 
 KINDS = ", ".join(FaultKind.values)
 

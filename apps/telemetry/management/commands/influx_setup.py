@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.telemetry.influx import InfluxError, get_client
+from apps.telemetry.influx.client import get_client
+from apps.telemetry.influx.errors import InfluxError
 
 
 class Command(BaseCommand):
