@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apps.demo.sites import seed_demo_sites
+from apps.simulator.backfill import simulation_backfill
 from apps.simulator.selectors import simulated_site_specs
-from apps.simulator.services import simulation_backfill
 from apps.telemetry.influx.escaping import duration, quote_ident
 from apps.telemetry.influx.statements import where_clause
 

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from apps.simulator.live import SimulationRunner
 from apps.simulator.models import SimulatedFault
 from apps.simulator.selectors import simulated_site_specs
-from apps.simulator.services import SimulationRunner
 
 pytestmark = pytest.mark.django_db
 

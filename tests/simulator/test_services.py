@@ -8,18 +8,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.simulator.backfill import backfill_window, simulation_backfill
 from apps.simulator.choices import FaultKind
 from apps.simulator.exceptions import SimulatorError
+from apps.simulator.live import SimulationRunner, simulation_run_live
 from apps.simulator.physics import SiteModel
 from apps.simulator.selectors import simulated_site_specs
-from apps.simulator.services import (
-    SimulationRunner,
-    backfill_window,
-    fault_clear,
-    fault_start,
-    simulation_backfill,
-    simulation_run_live,
-)
+from apps.simulator.services import fault_clear, fault_start
 from apps.telemetry import schema
 from heatops.devservices import free_port
 

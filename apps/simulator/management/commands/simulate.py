@@ -3,17 +3,12 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.simulator.backfill import backfill_window, simulation_backfill
 from apps.simulator.choices import FaultKind
 from apps.simulator.exceptions import SimulatorError
+from apps.simulator.live import live_settings_check, simulation_run_live
 from apps.simulator.selectors import fault_list, simulated_site_specs, telemetry_present
-from apps.simulator.services import (
-    backfill_window,
-    fault_clear,
-    fault_start,
-    live_settings_check,
-    simulation_backfill,
-    simulation_run_live,
-)
+from apps.simulator.services import fault_clear, fault_start
 from apps.sites.models import Site
 from apps.telemetry.influx.errors import InfluxError
 
