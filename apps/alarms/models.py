@@ -4,7 +4,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import cached_property
 
 from apps.assets.models import Asset
 from apps.sites.models import Site
@@ -13,6 +12,10 @@ from apps.telemetry import schema
 from .choices import OPEN_STATES, AlarmState, Domain, EventKind, RuleKind, Severity
 
 CONDITION_OPS = {">", "<", ">=", "<=", "rising", "falling", "steady"}
+
+
+class AccountableNotAttached(AttributeError):
+    """``Alarm.accountable`` was read before a selector attached it."""
 
 
 class AlarmRule(models.Model):
@@ -206,12 +209,22 @@ class Alarm(models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    @cached_property
+    @property
     def accountable(self) -> str | None:
-        """Who is Accountable for this alarm's area at its site (RACI)."""
-        from apps.ownership.services import accountable_names
+        """Who is Accountable for this alarm's area at its site (RACI), as attached by
+        ``selectors.with_accountable`` with one query for a whole page of alarms. It never
+        queries itself: read before it is attached, it raises (in a template too), so a
+        page that forgot to attach it fails rather than costing a query per alarm."""
+        try:
+            return self.__dict__["_accountable"]
+        except KeyError:
+            raise AccountableNotAttached(
+                f"alarm {self.pk}: attach the Accountable first (alarms.selectors.with_accountable)"
+            ) from None
 
-        return accountable_names({self.site_id})(self.site_id, self.domain)
+    @accountable.setter
+    def accountable(self, name: str | None) -> None:
+        self.__dict__["_accountable"] = name
 
 
 class AlarmEvent(models.Model):

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from apps.accounts.selectors import sites_visible_to
+from apps.ownership.selectors import accountables_for_sites
 
 from .choices import OPEN_STATES, SEVERITY_ORDER
 from .models import Alarm
@@ -25,6 +28,15 @@ def alarms_visible_to(user) -> QuerySet[Alarm]:
         .prefetch_related("incidents")
         .annotate(severity_rank=SEVERITY_RANK)
     )
+
+
+def with_accountable(alarms: Iterable[Alarm]) -> list[Alarm]:
+    """The alarms, each with its ``accountable`` attached: one query for all of them."""
+    alarms = list(alarms)
+    accountables = accountables_for_sites({a.site_id for a in alarms})
+    for alarm in alarms:
+        alarm.accountable = accountables.for_alarm(alarm.site_id, alarm.domain)
+    return alarms
 
 
 def alarm_list(
@@ -66,11 +78,6 @@ def open_alarms_for_sites(site_ids, limit: int = 50) -> dict[int, list[Alarm]]:
         .annotate(severity_rank=SEVERITY_RANK)
         .order_by("fired_at", "severity_rank", "pk")
     )
-    alarms = list(qs[:limit])
-    from apps.ownership.services import accountable_names
-
-    names = accountable_names({a.site_id for a in alarms})
-    for alarm in alarms:
-        alarm.accountable = names(alarm.site_id, alarm.domain)  # rendered every tick: no query per alarm
+    for alarm in with_accountable(qs[:limit]):  # rendered every tick: no query per alarm
         out.setdefault(alarm.site_id, []).append(alarm)
     return out

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from .choices import OPEN_STATES, AlarmState, EventKind, Transition
 from .models import Alarm, AlarmEvent, AlarmRule, OnCall
+from .selectors import with_accountable
 
 # Sent inside the transaction of every alarm event (fired, acknowledged, ...): incidents
 # put it on their timelines and group new alarms; the alarms app needs to know nothing of them.
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 def render_alarm(alarm: Alarm) -> str:
-    return render_to_string("alarms/_alarm.html", {"alarm": alarm})
+    return render_to_string("alarms/_alarm.html", {"alarm": with_accountable([alarm])[0]})
 
 
 def _broadcast(alarm_id: int, transition: str | None) -> None:

@@ -21,7 +21,7 @@ from heatops.tokens import token_well_formed
 from . import services
 from .choices import AlarmState, Domain, Severity
 from .notify import alarm_data
-from .selectors import SORTS, alarm_list, alarms_visible_to
+from .selectors import SORTS, alarm_list, alarms_visible_to, with_accountable
 
 
 def _alarm_or_404(user, pk: int):
@@ -77,7 +77,7 @@ def alarm_list_view(request):
     params = {k: request.GET.get(k, "") for k in ("site", "severity", "domain", "state", "sort")}
     params["state"] = params["state"] if "state" in request.GET else "open"
     params["sort"] = params["sort"] or "severity"
-    alarms = alarm_list(user=request.user, **params)[:500]
+    alarms = with_accountable(alarm_list(user=request.user, **params)[:500])
     return render(
         request,
         "alarms/list.html",
@@ -102,7 +102,7 @@ def alarm_detail(request, pk: int):
         request,
         "alarms/detail.html",
         {
-            "alarm": alarm,
+            "alarm": with_accountable([alarm])[0],
             "events": alarm.events.select_related("user"),
             "sites": sites_visible_to(request.user),
         },

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.permissions import ACT_ON_INCIDENTS, MAINTAIN, can
 from apps.accounts.selectors import people_with_access, sites_visible_to
-from apps.alarms.selectors import alarms_visible_to
+from apps.alarms.selectors import alarms_visible_to, with_accountable
 
 from . import services
 from .models import Incident, Runbook, RunbookVersion
@@ -61,7 +61,7 @@ def incident_detail(request, pk: int):
         {"version": v, "steps": [(i, step, done.get((v.pk, i))) for i, step in enumerate(v.steps)]}
         for v in incident.runbooks.select_related("runbook")
     ]
-    alarms = list(
+    alarms = with_accountable(
         incident.alarms.select_related("site", "rule", "acknowledged_by", "resolved_by").prefetch_related(
             "incidents"
         )

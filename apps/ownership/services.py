@@ -120,18 +120,3 @@ def escalation_chain(site: Site, domain: str) -> list[list]:
             return chain
     return []
 
-
-def accountable_names(site_ids):
-    """One query for the Accountable of every area of these sites; returns a function
-    (site_id, alarm domain) -> the holder's name, falling back to Alarm response."""
-    holders = {
-        (a.site_id, a.area): a.holder
-        for a in Assignment.objects.filter(site_id__in=site_ids, role=Raci.ACCOUNTABLE).select_related(
-            "user", "team"
-        )
-    }
-
-    def name(site_id: int, domain: str) -> str | None:
-        return holders.get((site_id, area_for_domain(domain))) or holders.get((site_id, Area.ALARM_RESPONSE))
-
-    return name
