@@ -23,5 +23,6 @@ urlpatterns = [
     path("", include("apps.audit.urls")),
     path("", include("apps.maintenance.urls")),
     path("", include("apps.reports.urls")),
+    path("", include("apps.business.urls")),
     path("", include("apps.dashboard.urls")),
 ]

@@ -4,7 +4,7 @@ Everyone with access to a site sees all of it. Changes depend on the role:
 - estates: act on alarms and incidents; edit thermal, electrical and safety rules; plan
   maintenance windows, keep the maintenance log and work orders;
 - devops on-call: act on alarms and incidents; edit compute and network rules;
-- manager: reads everything, changes nothing operational;
+- manager: reads everything, changes nothing operational; plans the site's business case;
 - site administrator (and superusers everywhere): everything, including ownership.
 DevOps and managers read maintenance windows, the log and work orders.
 """
@@ -19,12 +19,13 @@ ACT_ON_INCIDENTS = "act_on_incidents"
 EDIT_RULES = "edit_rules"
 EDIT_OWNERSHIP = "edit_ownership"
 MAINTAIN = "maintain"  # maintenance windows, the maintenance log, work orders
+EDIT_BUSINESS_CASE = "edit_business_case"  # the site's business case (capex, opex, scenarios)
 
 ALLOWED = {
     Role.ESTATES: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES, MAINTAIN},
     Role.DEVOPS: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES},
-    Role.MANAGER: set(),
-    Role.ADMIN: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES, EDIT_OWNERSHIP, MAINTAIN},
+    Role.MANAGER: {EDIT_BUSINESS_CASE},
+    Role.ADMIN: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES, EDIT_OWNERSHIP, MAINTAIN, EDIT_BUSINESS_CASE},
 }
 RULE_DOMAINS = {
     Role.ESTATES: {"thermal", "electrical", "safety"},

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "apps.dashboard",
     "apps.ingest",
     "apps.simulator",
+    "apps.business",
     "apps.demo",
 ]
 

@@ -68,6 +68,7 @@ def pages(world):
         reverse("ownership:raci", args=["pool"]): "site",
         reverse("audit:audit_log", args=["pool"]): "site",
         reverse("maintenance:maintenance", args=["pool"]): "site",
+        reverse("business:business_case", args=["pool"]): "site",
         reverse("dashboard:portfolio"): "list",
         reverse("alarms:alarm_list"): "list",
         reverse("incidents:incident_list"): "list",
@@ -278,6 +279,12 @@ def _actions():
             lambda w: Assignment.objects.filter(site__slug="pool", user=w["users"]["estates"]).exists(),
         ),
         **_maintenance_actions(),
+        "business case edit": (
+            lambda w: reverse("business:business_case_edit", args=["pool"]),
+            lambda w: {"start": "2026-01", "reason": "plan", "expected-heat_revenue_per_year": "1000"},
+            "edit_business_case",
+            lambda w: AuditEntry.objects.filter(action="created business case").exists(),
+        ),
         "report publish": (
             lambda w: reverse("reports:publish", args=["pool", "2026-01"]),
             lambda w: {},
@@ -362,8 +369,8 @@ def _maintenance_actions():
 ROLE_MAY = {
     "estates": {"act_on_alarms", "act_on_incidents", "maintain"},
     "devops": {"act_on_alarms", "act_on_incidents"},
-    "manager": set(),
-    "admin": {"act_on_alarms", "act_on_incidents", "edit_ownership", "maintain"},
+    "manager": {"edit_business_case"},
+    "admin": {"act_on_alarms", "act_on_incidents", "edit_ownership", "maintain", "edit_business_case"},
 }
 BULK = {"bulk ack", "bulk incident"}  # refused alarms are left out and the page says so: 302
 
@@ -401,6 +408,8 @@ def test_the_matrix_covers_every_state_changing_post_route():
         "dashboard:site_history",
         "dashboard:site_capacity",
         "maintenance:maintenance",
+        "business:business_case",
+        "business:business_case_csv",
     }
     covered = {
         "alarms:alarm_ack",
@@ -420,6 +429,7 @@ def test_the_matrix_covers_every_state_changing_post_route():
         "maintenance:work_order_create",
         "maintenance:work_order_state",
         "maintenance:work_order_from_action_item",
+        "business:business_case_edit",
     }
     assert posts - read_only == covered, "a new page that changes state: add it to _actions()"
 

@@ -143,6 +143,9 @@ ROUTES: dict[str, tuple[str, object]] = {
     "dashboard:site_history": ("login", lambda w: {"slug": w.school.slug}),
     "dashboard:site_capacity": ("login", lambda w: {"slug": w.school.slug}),
     "maintenance:maintenance": ("login", lambda w: {"slug": w.school.slug}),
+    "business:business_case": ("login", lambda w: {"slug": w.school.slug}),
+    "business:business_case_edit": ("login", lambda w: {"slug": w.school.slug}),
+    "business:business_case_csv": ("login", lambda w: {"slug": w.school.slug}),
     "maintenance:window_create": ("login", lambda w: {"slug": w.school.slug}),
     "maintenance:window_action": (
         "login",

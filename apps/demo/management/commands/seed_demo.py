@@ -9,6 +9,7 @@ from apps.accounts.choices import Role
 from apps.accounts.services import site_access_grant
 from apps.alarms.defaults import alarm_rules_create_defaults
 from apps.alarms.services import on_call_add
+from apps.business.demo import demo_business_cases
 from apps.incidents.library import seed_runbooks
 from apps.ownership.choices import Area, Raci
 from apps.ownership.services import raci_replace
@@ -49,6 +50,9 @@ class Command(BaseCommand):
                 if not site.raci.exists():
                     raci_replace(site=site, grid=self._demo_raci(people, admin), reason="demo seed")
             self.stdout.write(f"maintenance: {seed_demo_maintenance(sites, people)}")
+            backfill_days = float(os.environ.get("HEATOPS_BACKFILL_DAYS") or 7)
+            manager = people["manager"][0]
+            self.stdout.write(demo_business_cases(sites, user=manager, backfill_days=backfill_days))
             self.stdout.write(self.style.SUCCESS(f"demo admin login: {username} / {password}"))
             logins = ", ".join(f"{u.username} ({role.label})" for u, role in people.values())
             self.stdout.write(self.style.SUCCESS(f"demo logins, password {people_password}: {logins}"))
