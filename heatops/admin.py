@@ -2,7 +2,7 @@
 
 Staff with view or change permissions see the admin of every model, but only the rows of
 their own sites: every ModelAdmin registered here whose model belongs to a site (a
-foreign key to Site, directly or through one relation, e.g. an alarm event through its
+foreign key (or one-to-one field) to Site, directly or through one relation, e.g. an alarm event through its
 alarm) is made site-scoped when it is registered, so no admin can forget it:
 
 - its queryset holds the rows of ``sites_visible_to(user)`` only (rows of no site, such as
@@ -37,13 +37,15 @@ def site_path(model: type[Model]) -> str | None:
 
     if model is Site:
         return "pk"
-    forward = [f for f in model._meta.get_fields() if f.concrete and f.many_to_one and f.related_model]
+    forward = [
+        f for f in model._meta.get_fields() if f.concrete and (f.many_to_one or f.one_to_one) and f.related_model
+    ]
     for field in forward:
         if field.related_model is Site:
             return field.name
     for field in forward:
         for inner in field.related_model._meta.get_fields():
-            if inner.concrete and inner.many_to_one and inner.related_model is Site:
+            if inner.concrete and (inner.many_to_one or inner.one_to_one) and inner.related_model is Site:
                 return f"{field.name}__{inner.name}"
     return None
 

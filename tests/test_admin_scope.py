@@ -18,6 +18,7 @@ from apps.alarms import services as alarm_services
 from apps.alarms.choices import RuleKind
 from apps.alarms.models import AlarmRule, OnCall, Webhook
 from apps.audit.services import audit_record
+from apps.business.models import BusinessCase, CapexItem
 from apps.incidents.services import incident_open
 from apps.ingest.models import IngestRefusal
 from apps.ingest.services import ingest_token_issue
@@ -51,6 +52,8 @@ def furnish(site, marker: str, person, now) -> dict:
     Assignment.objects.create(site=site, area=Area.SAFETY, role=Raci.ACCOUNTABLE, user=person)
     IngestRefusal.objects.create(site=site, at=now, batch=f"{marker}.lp", lines=2, refused=1, reason="x")
     SimulatedFault.objects.create(site=site, kind="pump-failure")
+    case = BusinessCase.objects.create(site=site, start=date(2025, 1, 1), notes=f"{marker} plan")
+    CapexItem.objects.create(case=case, description=f"{marker} racks", amount=1, month=date(2025, 1, 1))
     audit_record(
         site=site, user=person, action="changed", obj=rule, before={}, after={}, reason=f"{marker} why"
     )
