@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts.permissions import EDIT_BUSINESS_CASE, can
 from apps.accounts.selectors import site_visible_to, sites_visible_to
 from apps.reports.periods import local_today
-from apps.telemetry.influx import InfluxError
+from apps.telemetry.influx.errors import InfluxError
 
 from . import presentation
 from .choices import ScenarioKind

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from apps.telemetry.influx import InfluxClient, Point
+from apps.telemetry.influx.client import InfluxClient
+from apps.telemetry.influx.points import Point
 from heatops.devstack import ADMIN_PASSWORD, stack
 
 from .conftest import ARTIFACTS
