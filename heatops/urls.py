@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("apps.alarms.urls")),
     path("", include("apps.ownership.urls")),
     path("", include("apps.incidents.urls")),
+    path("", include("apps.runbooks.urls")),
     path("", include("apps.audit.urls")),
     path("", include("apps.maintenance.urls")),
     path("", include("apps.reports.urls")),

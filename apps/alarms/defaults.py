@@ -5,10 +5,19 @@ from __future__ import annotations
 from django.db import transaction
 
 from apps.assets.choices import AssetKind
+from apps.runbooks.selectors import runbooks_by_slug
 from apps.sites.models import Site
 
 from .choices import Domain, RuleKind, Severity
 from .models import AlarmRule
+
+# The library runbook (apps/runbooks/library.py) each hint names.
+RUNBOOK_FOR_HINT = {
+    "Pump failure": "pump-failure",
+    "Overheating": "overheating",
+    "Heat consumer offline": "consumer-offline",
+    "Loss of network": "loss-of-network",
+}
 
 
 def _limit(site: Site, kinds, attr):
@@ -161,13 +170,25 @@ def default_rules(site: Site) -> list[dict]:
 
 @transaction.atomic
 def alarm_rules_create_defaults(*, site: Site) -> list[AlarmRule]:
-    """Create the site's default rules that it does not have yet (by name); safe to repeat."""
-    existing = set(site.alarm_rules.values_list("name", flat=True))
+    """Create the site's default rules that it does not have yet (by name), each linked to
+    the library runbook its hint names when that runbook exists; a default rule made before
+    its runbook is linked now. Safe to repeat."""
+    specs = default_rules(site)
+    runbooks = runbooks_by_slug(RUNBOOK_FOR_HINT.values())
+
+    def runbook_of(spec):
+        return runbooks.get(RUNBOOK_FOR_HINT.get(spec.get("runbook_hint", "")))
+
+    existing = {rule.name: rule for rule in site.alarm_rules.all()}
     created = []
-    for spec in default_rules(site):
-        if spec["name"] in existing:
+    for spec in specs:
+        rule = existing.get(spec["name"])
+        if rule is not None:
+            if rule.runbook_id is None and runbook_of(spec) is not None:
+                rule.runbook = runbook_of(spec)
+                rule.save(update_fields=["runbook"])
             continue
-        rule = AlarmRule(site=site, **spec)
+        rule = AlarmRule(site=site, runbook=runbook_of(spec), **spec)
         rule.full_clean()
         rule.save()
         created.append(rule)

@@ -32,7 +32,7 @@ class AlarmRule(models.Model):
     meaning = models.TextField(help_text="What it means and what to do, in words a non-engineer understands.")
     runbook_hint = models.CharField(max_length=200, blank=True, help_text="The runbook to follow, in words.")
     runbook = models.ForeignKey(
-        "incidents.Runbook",
+        "runbooks.Runbook",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

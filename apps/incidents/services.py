@@ -12,8 +12,9 @@ from django.utils import timezone
 from apps.alarms.choices import OPEN_STATES, Severity
 from apps.alarms.models import Alarm
 from apps.audit.services import audit_record
+from apps.runbooks.choices import PriorityClass
 
-from .choices import IncidentState, PriorityClass, TimelineKind
+from .choices import IncidentState, TimelineKind
 from .models import ActionItem, Incident, RunbookVersion, StepDone, TimelineEvent
 
 GROUP_WINDOW = timedelta(minutes=15)  # alarms at one site this close together belong together

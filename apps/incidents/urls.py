@@ -12,6 +12,4 @@ urlpatterns = [
     path("incidents/<int:pk>/step/", views.incident_step, name="incident_step"),
     path("incidents/<int:pk>/state/", views.incident_state, name="incident_state"),
     path("incidents/<int:pk>/review/", views.incident_review, name="incident_review"),
-    path("runbooks/", views.runbook_list, name="runbook_list"),
-    path("runbooks/<int:pk>/", views.runbook_detail, name="runbook_detail"),
 ]

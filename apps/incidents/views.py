@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts.permissions import ACT_ON_INCIDENTS, MAINTAIN, can
 from apps.accounts.selectors import people_with_access, sites_visible_to
 from apps.alarms.selectors import alarms_visible_to, with_accountable
+from apps.runbooks.models import RunbookVersion
 
 from . import services
-from .models import Incident, Runbook, RunbookVersion
+from .models import Incident
 
 
 def _incident_or_404(user, pk: int) -> Incident:
@@ -159,35 +160,6 @@ def incident_step(request, pk: int):
             "step": version.steps[index],
             "done": done,
             "error": error,
-        },
-    )
-
-
-@login_required
-@require_GET
-def runbook_list(request):
-    return render(
-        request,
-        "incidents/runbooks.html",
-        {"runbooks": Runbook.objects.prefetch_related("versions"), "sites": sites_visible_to(request.user)},
-    )
-
-
-@login_required
-@require_GET
-def runbook_detail(request, pk: int):
-    runbook = Runbook.objects.filter(pk=pk).prefetch_related("versions__created_by").first()
-    if runbook is None:
-        raise Http404("No such runbook")
-    versions = sorted(runbook.versions.all(), key=lambda v: -v.number)
-    return render(
-        request,
-        "incidents/runbook.html",
-        {
-            "runbook": runbook,
-            "current": versions[0] if versions else None,
-            "versions": versions,
-            "sites": sites_visible_to(request.user),
         },
     )
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.assets",
     "apps.ownership",
+    "apps.runbooks",
     "apps.alarms",
     "apps.incidents",
     "apps.maintenance",

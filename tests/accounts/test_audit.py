@@ -9,11 +9,11 @@ from apps.alarms.choices import RuleKind
 from apps.alarms.models import AlarmRule
 from apps.audit.models import AuditEntry
 from apps.incidents import services as incidents
-from apps.incidents.library import seed_runbooks
-from apps.incidents.models import Runbook
 from apps.ingest.services import ingest_token_issue, ingest_token_revoke
 from apps.ownership.choices import Area, Raci
 from apps.ownership.services import raci_replace
+from apps.runbooks.library import runbooks_seed
+from apps.runbooks.models import Runbook
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_acknowledgements_and_ownership_changes_are_audited(client, demo_sites, 
 
 def test_incident_states_runbook_steps_and_ingest_tokens_are_in_the_audit_log(demo_sites, pool_user, now):
     pool = demo_sites["pool"]
-    seed_runbooks()
+    runbooks_seed()
     rule = AlarmRule.objects.create(
         site=pool,
         name="Flow lost",

@@ -176,10 +176,10 @@ def _second_alarm_counted(world) -> None:
 
 
 def _with_runbook(world):
-    from apps.incidents.library import seed_runbooks
-    from apps.incidents.models import RunbookVersion
+    from apps.runbooks.library import runbooks_seed
+    from apps.runbooks.models import RunbookVersion
 
-    seed_runbooks()
+    runbooks_seed()
     version = RunbookVersion.objects.order_by("pk").first()
     world["incident"].runbooks.add(version)
     return version
@@ -392,8 +392,8 @@ def test_the_matrix_covers_every_state_changing_post_route():
         "alarms:alarm_detail",
         "incidents:incident_list",
         "incidents:incident_detail",
-        "incidents:runbook_list",
-        "incidents:runbook_detail",
+        "runbooks:runbook_list",
+        "runbooks:runbook_detail",
         "audit:audit_log",
         "reports:portfolio",
         "reports:portfolio_csv",

@@ -9,9 +9,11 @@ from apps.alarms import services as alarms
 from apps.alarms.choices import RuleKind
 from apps.alarms.models import AlarmRule
 from apps.incidents import services
-from apps.incidents.choices import IncidentState, PriorityClass, TimelineKind
-from apps.incidents.library import seed_runbooks
-from apps.incidents.models import Incident, Runbook, RunbookVersion
+from apps.incidents.choices import IncidentState, TimelineKind
+from apps.incidents.models import Incident
+from apps.runbooks.choices import PriorityClass
+from apps.runbooks.library import runbooks_seed
+from apps.runbooks.models import Runbook, RunbookVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +26,7 @@ def t0(now) -> datetime:
 
 @pytest.fixture
 def rules(demo_sites):
-    seed_runbooks()
+    runbooks_seed()
     pool = demo_sites["pool"]
 
     def rule(name, domain, severity, hint):
@@ -214,13 +216,13 @@ def test_runbooks_have_pages_and_alarms_link_their_runbook_and_incident(client, 
     alarms.alarm_raise(rule=rules["throttle"], value=0, detail="", now=t0 + timedelta(minutes=1))
     incident = Incident.objects.get()
     client.force_login(pool_user)
-    listing = client.get(reverse("incidents:runbook_list")).content.decode()
+    listing = client.get(reverse("runbooks:runbook_list")).content.decode()
     runbook = Runbook.objects.get(slug="pump-failure")
-    assert reverse("incidents:runbook_detail", args=[runbook.pk]) in listing
-    page = client.get(reverse("incidents:runbook_detail", args=[runbook.pk])).content.decode()
+    assert reverse("runbooks:runbook_detail", args=[runbook.pk]) in listing
+    page = client.get(reverse("runbooks:runbook_detail", args=[runbook.pk])).content.decode()
     assert "Safe state first:" in page and escape(runbook.current.steps[0]["text"]) in page
     card = client.get(reverse("alarms:alarm_detail", args=[pump.pk])).content.decode()
-    assert reverse("incidents:runbook_detail", args=[runbook.pk]) in card
+    assert reverse("runbooks:runbook_detail", args=[runbook.pk]) in card
     assert (
         reverse("incidents:incident_detail", args=[incident.pk]) in card
         and f"incident #{incident.pk}" in card

@@ -36,13 +36,14 @@ from apps.alarms import services as alarm_services
 from apps.alarms.choices import AlarmState, RuleKind
 from apps.alarms.models import Alarm, AlarmRule
 from apps.dashboard.live import site_group
-from apps.incidents.library import seed_runbooks
-from apps.incidents.models import ActionItem, Incident, RunbookVersion
+from apps.incidents.models import ActionItem, Incident
 from apps.incidents.services import incident_open
 from apps.maintenance.models import MaintenanceWindow, WorkOrder
 from apps.ownership.models import Assignment
 from apps.reports.models import ReportSnapshot
 from apps.reports.services import progress_set
+from apps.runbooks.library import runbooks_seed
+from apps.runbooks.models import RunbookVersion
 from heatops.asgi import application
 from heatops.routing import websocket_urlpatterns
 
@@ -126,8 +127,8 @@ ROUTES: dict[str, tuple[str, object]] = {
     "incidents:incident_state": ("login", lambda w: {"pk": w.school_incident.pk}),
     "incidents:incident_review": ("login", lambda w: {"pk": w.school_incident.pk}),
     "incidents:incident_open": ("login", None),
-    "incidents:runbook_list": ("login", None),
-    "incidents:runbook_detail": ("login", None),  # runbooks belong to no site
+    "runbooks:runbook_list": ("login", None),
+    "runbooks:runbook_detail": ("login", None),  # runbooks belong to no site
     "audit:audit_log": ("login", lambda w: {"slug": w.school.slug}),
     "reports:portfolio": ("login", None),
     "reports:portfolio_csv": ("login", None),
@@ -193,7 +194,7 @@ def school_maintenance(w) -> dict:
 
 # Arguments of routes that belong to no site (or take the person's own objects).
 GLOBAL_KWARGS = {
-    "incidents:runbook_detail": lambda w: {"pk": w.runbook_version.runbook_id},
+    "runbooks:runbook_detail": lambda w: {"pk": w.runbook_version.runbook_id},
     "reports:portfolio_csv": lambda w: {"month": MONTH},
 }
 
@@ -274,7 +275,7 @@ def world(demo_sites, pool_user, django_user_model, now, influx) -> World:
     school.save()
     school_person = django_user_model.objects.create_user(f"{SECRET.lower()}-head", first_name=SECRET)
     SiteAccess.objects.create(user=school_person, site=school, role="admin")
-    seed_runbooks()
+    runbooks_seed()
     pool_alarm = alarm_services.alarm_raise(rule=_rule(pool, "Pool loop hot"), value=61, detail="", now=now)
     school_alarm = alarm_services.alarm_raise(
         rule=_rule(school, f"{SECRET} loop hot"), value=61, detail=SECRET, now=now

@@ -10,9 +10,9 @@ from apps.accounts.services import site_access_grant
 from apps.alarms.defaults import alarm_rules_create_defaults
 from apps.alarms.services import on_call_add
 from apps.business.demo import demo_business_cases
-from apps.incidents.library import seed_runbooks
 from apps.ownership.choices import Area, Raci
 from apps.ownership.services import raci_replace
+from apps.runbooks.library import runbooks_seed
 
 from ...maintenance import seed_demo_maintenance
 from ...sites import seed_demo_sites
@@ -34,13 +34,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_admin=False, **options):
         sites = seed_demo_sites()
+        self.stdout.write(f"runbooks: {runbooks_seed()} new")
         for site in sites:
             created = alarm_rules_create_defaults(site=site)
             self.stdout.write(
                 f"demo site: {site.name} ({site.slug}), {site.assets.count()} assets, "
                 f"{site.alarm_rules.count()} alarm rules ({len(created)} new)"
             )
-        self.stdout.write(f"runbooks: {seed_runbooks()} new, linked to the alarm rules that name them")
         if not no_admin:
             username, password = self._demo_admin()
             admin = get_user_model().objects.get(username=username)

@@ -1,8 +1,9 @@
-"""The runbooks every installation starts with. seed_runbooks() adds what is missing."""
+"""The runbooks every installation starts with. runbooks_seed() adds what is missing."""
 
 from __future__ import annotations
 
 from .choices import PriorityClass
+from .models import Runbook, RunbookVersion
 
 R, A, C, I = "R", "A", "C", "I"  # noqa: E741
 
@@ -93,19 +94,10 @@ LIBRARY = [
         ],
     ),
 ]
-RULE_RUNBOOK = {
-    "Pump failure": "pump-failure",
-    "Overheating": "overheating",
-    "Heat consumer offline": "consumer-offline",
-    "Loss of network": "loss-of-network",
-}
 
 
-def seed_runbooks() -> int:
-    from apps.alarms.models import AlarmRule
-
-    from .models import Runbook, RunbookVersion
-
+def runbooks_seed() -> int:
+    """Add the library's runbooks that are missing (each with its first version); safe to repeat."""
     created = 0
     for slug, title, priority, safe_state, steps in LIBRARY:
         runbook, new = Runbook.objects.get_or_create(
@@ -119,8 +111,4 @@ def seed_runbooks() -> int:
                 steps=[{"text": t, "role": r} for t, r in steps],
             )
             created += 1
-    for hint, slug in RULE_RUNBOOK.items():
-        AlarmRule.objects.filter(runbook_hint=hint, runbook__isnull=True).update(
-            runbook=Runbook.objects.get(slug=slug)
-        )
     return created
