@@ -13,9 +13,10 @@ from apps.alarms.choices import OPEN_STATES, Severity
 from apps.alarms.models import Alarm
 from apps.audit.services import audit_record
 from apps.runbooks.choices import PriorityClass
+from apps.runbooks.models import RunbookVersion
 
 from .choices import IncidentState, TimelineKind
-from .models import ActionItem, Incident, RunbookVersion, StepDone, TimelineEvent
+from .models import ActionItem, Incident, StepDone, TimelineEvent
 
 GROUP_WINDOW = timedelta(minutes=15)  # alarms at one site this close together belong together
 OPEN_INCIDENT_STATES = [IncidentState.OPEN, IncidentState.MITIGATED]
@@ -258,3 +259,8 @@ def incident_times(incident: Incident) -> dict:
     began = min([incident.opened_at, *(a.fired_at for a in alarms)])
     mttr = (incident.resolved_at - began).total_seconds() / 60 if incident.resolved_at else None
     return {"mtta_min": mtta, "mttr_min": mttr}
+
+
+def action_item_done(*, action_item_id: int) -> None:
+    """Mark a review's action item done (its work order was done)."""
+    ActionItem.objects.filter(pk=action_item_id).update(done=True)

@@ -18,6 +18,7 @@ from apps.alarms.services import alarm_maintenance_release
 from apps.assets.models import Asset
 from apps.audit.services import audit_record
 from apps.incidents.models import ActionItem, Incident
+from apps.incidents.services import action_item_done
 from apps.sites.models import Site
 
 from .choices import WORK_ORDER_NEXT, LogKind, WindowState, WorkOrderState
@@ -455,7 +456,7 @@ def work_order_set_state(
     wo.done_at = now if state == WorkOrderState.DONE else None
     wo.save()
     if state == WorkOrderState.DONE and wo.action_item_id:
-        ActionItem.objects.filter(pk=wo.action_item_id).update(done=True)
+        action_item_done(action_item_id=wo.action_item_id)
     audit_record(
         site=wo.site,
         user=user,
