@@ -11,13 +11,13 @@ from datetime import datetime
 
 from apps.assets.choices import DEFAULT_MEASUREMENT, AssetKind
 from apps.assets.models import Asset
+from apps.assets.water import flow_for_heat_m3h
 from apps.sites.models import Site
 from apps.telemetry.influx.client import get_client
 
 from .choices import SimulatedSensorKind
 from .exceptions import SimulatorError
 from .models import SimulatedFault
-from .physics import flow_for_heat_m3h
 from .specs import (
     DryCoolerSpec,
     HeatExchangerSpec,

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from apps.assets.water import heat_kw
 from apps.telemetry.influx.points import Point
 
 from .choices import FaultKind, SimulatedSensorKind
-from .water import clamp, heat_kw, r1, r2, r3, r4, tank_temperatures
+from .numerics import clamp, r1, r2, r3, r4, tank_temperatures
 
 if TYPE_CHECKING:
     from .physics import SiteModel

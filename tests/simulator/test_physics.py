@@ -11,12 +11,13 @@ from datetime import date, timedelta
 import pytest
 
 from apps.assets.choices import AssetKind
+from apps.assets.water import KW_PER_M3H_K
 from apps.simulator.choices import FaultKind
 from apps.simulator.exceptions import SimulatorError
+from apps.simulator.numerics import heat_pump_cop, tank_temperatures
 from apps.simulator.physics import SiteModel
 from apps.simulator.profiles import consumer_demand, is_school_occupied
 from apps.simulator.selectors import simulated_site_specs
-from apps.simulator.water import KW_PER_M3H_K, heat_pump_cop, tank_temperatures
 from apps.telemetry import schema
 from tests.factories import make_asset, make_site
 
