@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from apps.assets.choices import AssetKind
+from apps.assets.limits import DELTA_T_BAND_K, plant_limits
 from apps.runbooks.selectors import runbooks_by_slug
 from apps.sites.models import Site
 
@@ -20,14 +21,10 @@ RUNBOOK_FOR_HINT = {
 }
 
 
-def _limit(site: Site, kinds, attr):
-    values = [getattr(a, attr) for a in site.assets.filter(kind__in=kinds) if getattr(a, attr) is not None]
-    return min(values) if values else None
-
-
 def default_rules(site: Site) -> list[dict]:
     rules = []
-    min_flow = _limit(site, [AssetKind.PUMP], "min_flow_m3h")
+    limits = plant_limits(site.assets.all())
+    min_flow = limits.min_flow_m3h
     pumps = list(site.assets.filter(kind=AssetKind.PUMP, min_flow_m3h__isnull=False))
     if min_flow:
         rules.append(
@@ -49,7 +46,7 @@ def default_rules(site: Site) -> list[dict]:
                 runbook_hint="Pump failure",
             )
         )
-    max_supply = _limit(site, [AssetKind.HEAT_EXCHANGER, AssetKind.BUFFER_TANK], "max_supply_temp_c")
+    max_supply = limits.max_supply_temp_c
     if max_supply:
         rules.append(
             dict(
@@ -87,6 +84,7 @@ def default_rules(site: Site) -> list[dict]:
                 runbook_hint="Overheating",
             )
         )
+    low, high = DELTA_T_BAND_K
     rules.append(
         dict(
             name="Loop ΔT out of band",
@@ -96,8 +94,8 @@ def default_rules(site: Site) -> list[dict]:
             measurement="loop",
             field="delta_t_k",
             tags={"loop": "primary"},
-            band_low=2.0,
-            band_high=15.0,
+            band_low=low,
+            band_high=high,
             for_seconds=120,
             conditions=[
                 {
@@ -108,8 +106,8 @@ def default_rules(site: Site) -> list[dict]:
                     "value": 0.5,
                 }
             ],
-            meaning="The difference between supply and return temperature is outside 2–15 K while water flows: the "
-            "loop is not carrying heat as designed (valve, sensor or pump setting).",
+            meaning=f"The difference between supply and return temperature is outside {low:g}–{high:g} K while water "
+            "flows: the loop is not carrying heat as designed (valve, sensor or pump setting).",
         )
     )
     rules.append(

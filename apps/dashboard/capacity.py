@@ -19,10 +19,11 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from apps.assets.water import tank_heat_kwh
 from apps.telemetry.influx.client import InfluxClient
 from apps.telemetry.pump import SiteReadings
 
-from .status import WATER_CP, SiteConfig
+from .config import SiteConfig
 
 USABLE_TANK_DELTA_K = 20.0  # a stratified tank stores heat over about 20 K between cold and full
 HISTORY_DAYS = 7
@@ -125,7 +126,7 @@ def project_capacity(
 
     headroom_kwh = 0.0
     if soc is not None and cfg.tank_volume_l:
-        full_kwh = cfg.tank_volume_l * 0.998 * WATER_CP * USABLE_TANK_DELTA_K / 3600
+        full_kwh = tank_heat_kwh(cfg.tank_volume_l, USABLE_TANK_DELTA_K)
         headroom_kwh = max(0.0, (100 - soc) / 100 * full_kwh)
     tank_kw = headroom_kwh / 24
 

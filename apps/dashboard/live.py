@@ -28,7 +28,8 @@ from apps.telemetry.influx.client import get_client
 from apps.telemetry.influx.errors import InfluxError
 from apps.telemetry.pump import SiteReadings, Snapshot, TelemetryPump
 
-from .status import SiteConfig, SiteStatus, site_status
+from .config import SiteConfig
+from .status import SiteStatus, site_status
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from apps.telemetry.influx.results import Reading
 from apps.telemetry.pump import SiteReadings
 
 from .choices import Level
+from .thresholds import CONSUMER_PANEL_WARN, NO_FLOW_M3H, TANK_FULL_PCT, above, flow_lost
 
 LEVEL_ICONS = {Level.OK: "✓", Level.WARN: "!", Level.BAD: "✕", Level.UNKNOWN: "?"}
 _RANK = {Level.OK: 0, Level.UNKNOWN: 1, Level.WARN: 2, Level.BAD: 3}
@@ -103,36 +104,36 @@ def _limits(measurement: str, f: dict, asset: AssetInfo | None, ctx: PanelContex
     """The mark a row's own numbers give it against its limits, and why."""
     if measurement in ("rack", "node"):
         inlet, max_inlet = f.get("inlet_temp_c"), (asset and asset.max_inlet_temp_c) or ctx.max_inlet_c
-        if inlet is not None and max_inlet and inlet > max_inlet:
+        if above(inlet, max_inlet):
             return Level.BAD, f"inlet {inlet:.1f} °C is above its rated {max_inlet:.0f} °C"
         if f.get("throttled"):
             return Level.WARN, "throttled"
     if measurement in ("rack", "pdu", "node", "heat_exchanger"):
         power, rated = f.get("power_kw", f.get("heat_kw")), asset and asset.rated_power_kw
-        if power is not None and rated and power > rated:
+        if above(power, rated):
             return Level.WARN, f"{power:.1f} kW is above its rated {rated:.0f} kW"
     if measurement == "pump":
         if f.get("running") is False or f.get("speed_pct") == 0:
             flow = ctx.readings.value("loop", "flow_m3h", loop="primary")
-            if flow is not None and flow <= max(0.01, ctx.pump_min_flow or 0):
+            if flow is not None and flow <= max(NO_FLOW_M3H, ctx.pump_min_flow or 0):
                 return Level.BAD, "stopped, and the primary loop has no flow"
             return Level.WARN, "stopped"
     if measurement == "loop":
         flow, min_flow = f.get("flow_m3h"), (asset and asset.min_flow_m3h) or ctx.pump_min_flow
-        if flow is not None and (flow <= 0.01 or (min_flow and flow < min_flow)):
+        if flow_lost(flow, min_flow):
             return Level.BAD, f"flow {flow:.1f} m³/h is below the pump's minimum"
         supply = f.get("supply_temp_c")
-        if supply is not None and ctx.max_supply_c and supply > ctx.max_supply_c:
+        if above(supply, ctx.max_supply_c):
             return Level.BAD, f"supply {supply:.1f} °C is above the rated {ctx.max_supply_c:.0f} °C"
     if measurement == "tank":
         soc = f.get("soc_pct")
-        if soc is not None and soc >= 95:
+        if soc is not None and soc >= TANK_FULL_PCT:
             return Level.WARN, "full: it can take no more heat"
     if measurement == "consumer":
         if f.get("online") is False:
             return Level.BAD, "offline"
         delivered, demand = f.get("delivered_kw"), f.get("demand_kw")
-        if delivered is not None and demand and delivered < 0.5 * demand:
+        if delivered is not None and demand and delivered < CONSUMER_PANEL_WARN * demand:
             return Level.WARN, f"receiving {delivered / demand:.0%} of what it asks for"
     return Level.OK, ""
 

@@ -14,8 +14,8 @@ from apps.telemetry.influx.client import get_client
 from apps.telemetry.influx.errors import InfluxError
 
 from .capacity import PlantState, project_capacity
+from .config import SiteConfig
 from .live import current_site_payload, current_site_readings, current_system_html
-from .status import SiteConfig
 
 log = logging.getLogger(__name__)
 # What a browser is told when InfluxDB fails; the details (statement, address) are logged.

@@ -10,8 +10,9 @@ import pytest
 from apps.alarms.choices import AlarmState, Domain, RuleKind, Severity
 from apps.alarms.models import Alarm, AlarmRule
 from apps.alarms.selectors import open_alarms_for_sites
+from apps.dashboard.config import SiteConfig
 from apps.dashboard.live import render_site
-from apps.dashboard.status import SiteConfig, site_status
+from apps.dashboard.status import site_status
 from apps.telemetry.influx.results import Reading
 from apps.telemetry.pump import SiteReadings, series_key
 

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apps.dashboard.choices import Health, Level
-from apps.dashboard.status import SiteConfig, site_status
+from apps.dashboard.config import SiteConfig
+from apps.dashboard.status import site_status
 from apps.telemetry.influx.results import Reading
 from apps.telemetry.pump import SiteReadings, series_key
 

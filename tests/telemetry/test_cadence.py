@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from apps.dashboard.status import SiteConfig, site_status
+from apps.dashboard.config import SiteConfig
+from apps.dashboard.status import site_status
 from apps.telemetry.influx.points import Point
 from apps.telemetry.pump import TelemetryPump
 
