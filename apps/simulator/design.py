@@ -16,7 +16,7 @@ SOURCE_DELTA_T_K = 6.0  # heat pump evaporator circuit
 
 @dataclass
 class Design:
-    """Set points and sizes derived once from the spec (see SiteModel.design_for)."""
+    """Set points and sizes derived once from the spec (see design_for)."""
 
     t_set: float  # primary supply set point (rack inlet)
     t_dump: float  # the dry cooler holds the primary supply here
