@@ -36,7 +36,8 @@ from pathlib import Path
 
 import httpx
 
-from heatops.devservices import InfluxServer, free_port
+from heatops.devservices.base import free_port
+from heatops.devservices.stores import InfluxServer
 from heatops.devstack import median, stack, table
 
 TZ = "Europe/London"

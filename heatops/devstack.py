@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from heatops.devservices import InfluxServer, RedisServer, free_port, port_open
+from heatops.devservices.base import free_port, port_open
+from heatops.devservices.stores import InfluxServer, RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

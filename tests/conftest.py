@@ -31,7 +31,9 @@ from django.test.signals import clear_cache_handlers
 
 from apps.telemetry.influx.client import InfluxClient, get_client, reset_client
 from apps.telemetry.influx.escaping import quote_ident
-from heatops.devservices import InfluxServer, PostgresServer, RedisServer, free_port
+from heatops.devservices.base import free_port
+from heatops.devservices.postgres import PostgresServer
+from heatops.devservices.stores import InfluxServer, RedisServer
 
 
 def _point_settings_at(influx_url: str, redis_url: str) -> None:

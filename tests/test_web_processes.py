@@ -11,7 +11,8 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from heatops.devservices import HaproxyServer, free_port
+from heatops.devservices.balancer import HaproxyServer
+from heatops.devservices.base import free_port
 from heatops.devstack import ADMIN_PASSWORD, stack
 
 RAISE_AN_ALARM = """

@@ -16,7 +16,7 @@ from apps.ownership.choices import Area, Raci
 from apps.ownership.models import Assignment
 from apps.telemetry.influx.client import InfluxClient
 from apps.telemetry.pump import TelemetryPump
-from heatops.devservices import free_port
+from heatops.devservices.base import free_port
 
 pytestmark = pytest.mark.django_db
 

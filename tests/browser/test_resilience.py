@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from apps.telemetry.influx.client import InfluxClient
 from apps.telemetry.influx.points import Point
-from heatops.devservices import free_port
+from heatops.devservices.base import free_port
 from heatops.devstack import ADMIN_PASSWORD, stack
 
 REDIS_DOWN_S = 30

@@ -129,7 +129,7 @@ def test_capacity_counts_a_stopped_pump_or_an_offline_consumer_until_it_clears(
 
 
 def test_when_influxdb_is_down_the_page_says_so(client, pool_user, settings):
-    from heatops.devservices import free_port
+    from heatops.devservices.base import free_port
 
     settings.INFLUX = {**settings.INFLUX, "URL": f"http://127.0.0.1:{free_port()}", "TIMEOUT": 1}
     client.force_login(pool_user)

@@ -17,7 +17,8 @@ from apps.ingest.spool import get_spool
 from apps.ingest.tasks import ingest_drain_spool_task
 from apps.telemetry.influx.client import get_client
 from apps.telemetry.influx.statements import hourly_statement
-from heatops.devservices import InfluxServer, free_port
+from heatops.devservices.base import free_port
+from heatops.devservices.stores import InfluxServer
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from apps.simulator.physics import SiteModel
 from apps.simulator.selectors import simulated_site_specs
 from apps.simulator.services import fault_clear, fault_start
 from apps.telemetry import schema
-from heatops.devservices import free_port
+from heatops.devservices.base import free_port
 
 from .conftest import aggregate, ms, rows
 

@@ -10,7 +10,7 @@ from apps.telemetry import schema
 from apps.telemetry.influx.client import InfluxClient
 from apps.telemetry.influx.errors import InfluxQueryError, InfluxUnavailable, InfluxWriteError
 from apps.telemetry.influx.points import Point
-from heatops.devservices import free_port
+from heatops.devservices.base import free_port
 
 AWKWARD = [
     'Pool "North", Hall 2',
