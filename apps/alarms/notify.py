@@ -108,6 +108,7 @@ def alarm_data(alarm: Alarm) -> dict:
         "acknowledged_by": alarm.acknowledged_by.get_username() if alarm.acknowledged_by else None,
         "acknowledged_at": alarm.acknowledged_at.isoformat() if alarm.acknowledged_at else None,
         "escalation_level": alarm.escalation_level,
+        "in_maintenance": alarm.in_maintenance,  # held by a maintenance window: recorded, not paged
         "url": f"{settings.HEATOPS_BASE_URL.rstrip('/')}/alarms/{alarm.pk}/",
     }
 

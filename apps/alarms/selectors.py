@@ -39,10 +39,24 @@ def with_accountable(alarms: Iterable[Alarm]) -> list[Alarm]:
     return alarms
 
 
+MAINTENANCE_FILTERS = {"held": True, "not": False}  # ?maintenance=held|not
+
+
 def alarm_list(
-    *, user, site: str = "", severity: str = "", domain: str = "", state: str = "open", sort: str = "severity"
+    *,
+    user,
+    site: str = "",
+    severity: str = "",
+    domain: str = "",
+    state: str = "open",
+    sort: str = "severity",
+    maintenance: str = "",
 ) -> QuerySet[Alarm]:
+    """The alarms ``user`` may see, filtered; ``maintenance`` "held" keeps those a
+    maintenance window holds (not paged), "not" the others."""
     qs = alarms_visible_to(user)
+    if maintenance in MAINTENANCE_FILTERS:
+        qs = qs.filter(in_maintenance=MAINTENANCE_FILTERS[maintenance])
     if site:
         qs = qs.filter(site__slug=site)
     if severity:

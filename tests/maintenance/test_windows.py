@@ -251,3 +251,32 @@ def test_the_live_dashboards_get_every_sites_windows_in_one_query(
     assert list(got) == [pool.pk]
     assert got[pool.pk][0].banner_text.startswith("In maintenance until ")
     assert got[pool.pk][0].banner_text.endswith(": pump service, Primary loop pump (Eve)")
+
+
+def test_the_alarm_list_and_the_api_tell_an_alarm_held_by_maintenance_from_the_others(
+    client, pool, pump, people, pump_rule, site_rule, now
+):
+    from django.urls import reverse
+
+    from apps.accounts.services import personal_token_issue
+
+    window_on(pool, people, now, asset=pump)
+    held = alarms.alarm_raise(rule=pump_rule, value=0.0, detail="", now=now)
+    other = alarms.alarm_raise(rule=site_rule, value=0.0, detail="", now=now)
+    assert held.in_maintenance and not other.in_maintenance
+
+    client.force_login(people["eve"])
+
+    def listed(query):
+        page = client.get(reverse("alarms:alarm_list") + query).content.decode()
+        return {a.pk for a in (held, other) if f'id="alarm-{a.pk}"' in page}
+
+    assert listed("") == {held.pk, other.pk}
+    assert listed("?maintenance=held") == {held.pk}
+    assert listed("?maintenance=not") == {other.pk}
+
+    _, token = personal_token_issue(user=people["eve"], name="bot")
+    answer = client.get(
+        reverse("alarms:api_alarm_list") + "?maintenance=held", headers={"Authorization": f"Token {token}"}
+    ).json()
+    assert [(a["id"], a["in_maintenance"]) for a in answer["alarms"]] == [(held.pk, True)]
