@@ -1,4 +1,4 @@
-"""A month you could settle a bill on (issue 11): the most recent complete October in
+"""A month you could settle a bill on: the most recent complete October in
 London (745 hours, the clocks go back), 10-second telemetry with everything that goes wrong
 in a real month, written to the real InfluxDB, and every figure checked against an
 independent computation from the raw points written (plain Python, not the project's code):
@@ -359,7 +359,7 @@ def test_every_figure_of_the_month_agrees_with_the_raw_points(month):
 
 
 def test_ratios_are_formed_over_the_time_all_their_inputs_are_known(month):
-    """Issue 11, 1: during the IT gap the facility total and the heat are still metered; a
+    """During the IT gap the facility total and the heat are still metered; a
     ratio must leave them out there, and say over how much of the month it is formed."""
     fig, want, _m = month
     assert want["pue_coverage"] < want["total_energy_coverage"] - 0.01  # the gap is there
@@ -378,13 +378,13 @@ def test_ratios_are_formed_over_the_time_all_their_inputs_are_known(month):
 
 
 def test_pump_runtime_and_sla_count_only_the_samples_received(month):
-    """Issue 11, 2: a lost sample is not 'off'."""
+    """A lost sample is not 'off'."""
     fig, want, _m = month
     assert_agree(fig, want, "pump_runtime_h", "sla_hours_called", "sla_compliance", "availability")
 
 
 def test_the_register_is_bridged_across_gaps_resets_and_the_month_start(month):
-    """Issue 11, 3: a reset is a restart from zero; the register bridges its own gaps,
+    """A reset is a restart from zero; the register bridges its own gaps,
     including the one the month starts in (from the reading on the last day before)."""
     fig, want, _m = month
     assert fig["meter_resets"] == 1
@@ -392,14 +392,14 @@ def test_the_register_is_bridged_across_gaps_resets_and_the_month_start(month):
 
 
 def test_heat_coverage_is_the_share_of_the_month_bracketed_by_readings(month):
-    """Issue 11, 4: the register's gaps are bracketed by readings, so its heat is known there."""
+    """The register's gaps are bracketed by readings, so its heat is known there."""
     fig, want, _m = month
     assert want["heat_coverage"] == pytest.approx(1.0)
     assert_agree(fig, want, "heat_coverage", "heat_power_coverage")
 
 
 def test_energy_is_integrated_between_points_no_further_apart_than_the_maximum_gap(month):
-    """Issue 11, 5: lost points cost no energy; only a gap does."""
+    """Lost points cost no energy; only a gap does."""
     fig, want, _m = month
     assert_agree(
         fig,
