@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.alarms.choices import OPEN_STATES, Severity
 from apps.alarms.models import Alarm
+from apps.alarms.selectors import duration_text, response_times
 from apps.audit.services import audit_record
 from apps.runbooks.choices import PriorityClass
 from apps.runbooks.models import RunbookVersion
@@ -251,14 +252,19 @@ def incident_review(
 
 
 def incident_times(incident: Incident) -> dict:
-    """Time to acknowledge (mean over its alarms) and to resolve (from its first alarm, or
-    its opening if earlier, to its resolution), in minutes."""
+    """Time to acknowledge (over its alarms, as the monthly report counts it: the mean over
+    those acknowledged, the others counted) and to resolve (from its first alarm, or its
+    opening if earlier, to its resolution), in minutes."""
     alarms = list(incident.alarms.all())
-    acks = [(a.acknowledged_at - a.fired_at).total_seconds() / 60 for a in alarms if a.acknowledged_at]
-    mtta = sum(acks) / len(acks) if acks else None
+    answered = response_times(alarms)
     began = min([incident.opened_at, *(a.fired_at for a in alarms)])
-    mttr = (incident.resolved_at - began).total_seconds() / 60 if incident.resolved_at else None
-    return {"mtta_min": mtta, "mttr_min": mttr}
+    mttr = (incident.resolved_at - began).total_seconds() if incident.resolved_at else None
+    return {
+        "mtta_min": answered.mtta_s / 60 if answered.mtta_s is not None else None,
+        "mtta_text": answered.mtta_text,
+        "mttr_min": mttr / 60 if mttr is not None else None,
+        "mttr_text": duration_text(mttr),
+    }
 
 
 def action_item_done(*, action_item_id: int) -> None:

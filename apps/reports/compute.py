@@ -114,7 +114,7 @@ class Job:
 
     def __post_init__(self) -> None:
         start_ms = int(self.period.start_utc.timestamp() * 1000)
-        end_ms = int(self.period.end_utc.timestamp() * 1000)
+        end_ms = int(self.period.stop_utc.timestamp() * 1000)  # now, in a month in progress
         self.hours = list(range(start_ms, end_ms, HOUR_MS))
         self.start_ms, self.end_ms = start_ms, end_ms
         self._nominal: dict[tuple, int] = {}
@@ -187,7 +187,7 @@ class Job:
             hours = {t for t in self.hours if not self.clean(src.key, src.count, t)}
             if src.kind == "register":
                 previous = self.edges[src.name].get("before")
-                if previous and previous[0] < self.start_ms - self.max_gap_ms(src):
+                if self.hours and previous and previous[0] < self.start_ms - self.max_gap_ms(src):
                     hours.add(self.hours[0])  # the period starts inside a gap of the register
                 for t in self.hours:
                     low = self.value(src.key, t, "e_min")
@@ -346,7 +346,7 @@ def _phase1(jobs: list[Job]) -> list[tuple]:
     registers' readings either side of it."""
     period = jobs[0].period
     by_site = {j.site.slug: j for j in jobs}
-    start, end = period.start_utc, period.end_utc
+    start, end = period.start_utc, period.stop_utc
     common = {"offset_s": period.offset_s, "tags_any": {"site": sorted(by_site)}}
     narrow = {**common, "start": start, "end": end}
     site_g, asset_g = {"group_by": ["site"]}, {"group_by": ["site", "asset"]}
@@ -457,7 +457,7 @@ def _out_of_band(job: Job, measurement: str, tags: dict, offset_ms: int = 0) -> 
         ],
         where_any=True,
         start=p.start_utc + offset_ms * MS,
-        end=p.end_utc + offset_ms * MS,
+        end=p.stop_utc + offset_ms * MS,
         offset_s=p.offset_s,
         offset_ms=offset_ms,
         tags={"site": job.site.slug, **tags},
@@ -485,7 +485,7 @@ def _fallback_to_loop(job: Job) -> list[tuple]:
                 measurement="loop",
                 calls={"n": ("count", "supply_temp_c")},
                 start=p.start_utc,
-                end=p.end_utc,
+                end=p.stop_utc,
                 offset_s=p.offset_s,
                 tags={"site": job.site.slug, "loop": "primary"},
                 group_by=["site"],
@@ -776,7 +776,7 @@ def collect(jobs: Sequence[Job], *, client: InfluxClient) -> list[str]:
     requests' statements (the benchmark replays them bare)."""
     groups: dict[tuple, list[Job]] = defaultdict(list)
     for job in jobs:
-        groups[(job.period.start_utc, job.period.end_utc, job.period.offset_s)].append(job)
+        groups[(job.period.start_utc, job.period.stop_utc, job.period.offset_s)].append(job)
     sent = [_run(client, [step for group in groups.values() for step in _phase1(group)])]
     second, later = [], []
     for job in jobs:

@@ -203,11 +203,20 @@ def figures(job: Job) -> dict:
             check_pow += h.heat_power_kwh
     check_diff = (check_reg - check_pow) / check_pow if check_pow > 0 else None
 
+    # a period without any data at all has no figures, not even its contract's fixed part
+    has_data = any(
+        c > 0 for c in (it_cov, tot_cov, hp_cov, reg_cov, share("pump_cov"), sum(h.sla[2] for h in hours))
+    )
     efficiency = site.displaced_efficiency or 0
     avoided_fuel = heat / efficiency if heat is not None and efficiency > 0 else None
-    capacity_charge = float(site.capacity_charge_per_kw_month) * site.contracted_capacity_kw * period.months
+    # the contract's monthly terms over the time elapsed (all of it, once the period is over)
+    capacity_charge = (
+        float(site.capacity_charge_per_kw_month) * site.contracted_capacity_kw * period.months_elapsed
+        if has_data
+        else None
+    )
     energy_charge = float(site.energy_charge_per_kwh) * heat if heat is not None else None
-    min_heat = site.min_monthly_heat_kwh * period.months
+    min_heat = site.min_monthly_heat_kwh * period.months_elapsed
     called, inband, joint = (sum(h.sla[i] for h in hours) for i in range(3))
     up = sum(h.up * h.length_s for h in hours)
     it_seconds = sum(h.it_cov * h.length_s for h in hours)
@@ -232,6 +241,10 @@ def figures(job: Job) -> dict:
         "period_end": period.end.isoformat(),
         "timezone": period.tz,
         "hours": round(period.hours, 3),
+        "in_progress": period.in_progress,
+        "until": period.stop_utc.isoformat(),
+        "hours_elapsed": round(period.elapsed_seconds / 3600, 3),
+        "has_data": has_data,
         "currency": site.currency,
         "it_energy_kwh": it_kwh,
         "it_energy_coverage": it_cov,
@@ -254,7 +267,7 @@ def figures(job: Job) -> dict:
         else None,
         "revenue_capacity": capacity_charge,
         "revenue_energy": energy_charge,
-        "revenue_total": capacity_charge + (energy_charge or 0.0),
+        "revenue_total": capacity_charge + (energy_charge or 0.0) if has_data else None,
         "sla_compliance": _ratio(inband, called),
         "sla_hours_called": called / 3600,
         "sla_hours_in_band": inband / 3600,
@@ -262,6 +275,7 @@ def figures(job: Job) -> dict:
         "sla_source": job.sla_source,
         "min_heat_kwh": min_heat,
         "min_heat_met": (heat >= min_heat) if heat is not None else None,
+        "min_heat_shortfall_kwh": max(0.0, min_heat - heat) if heat is not None else None,
         "availability": up / it_seconds if it_seconds else None,
         "availability_coverage": it_cov,
         "pump_runtime_h": sum(h.pump_run_h for h in hours) if pumps else None,

@@ -46,6 +46,7 @@ class ReportSnapshotQuerySet(models.QuerySet):
     def latest_for(self, *, site: Site, period_start, period_end) -> ReportSnapshot | None:
         return (
             self.filter(site=site, period_start=period_start, period_end=period_end)
+            .defer("pdf", "csv")
             .order_by("-version")
             .first()
         )

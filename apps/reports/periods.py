@@ -19,6 +19,7 @@ class Period:
     start: date  # first local day, included
     end: date  # first local day after the period
     tz: str
+    until: datetime | None = None  # a period in progress: the figures cover [start, until)
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
@@ -35,6 +36,27 @@ class Period:
     @cached_property
     def end_utc(self) -> datetime:
         return datetime.combine(self.end, time(), tzinfo=self.zone).astimezone(UTC)
+
+    @cached_property
+    def stop_utc(self) -> datetime:
+        """The end of the time the figures cover: the period's end, or ``until`` while the
+        period is in progress (its start, for a period that has not begun)."""
+        if self.until is None:
+            return self.end_utc
+        return max(self.start_utc, min(self.end_utc, self.until.astimezone(UTC)))
+
+    @property
+    def in_progress(self) -> bool:
+        return self.stop_utc < self.end_utc
+
+    @property
+    def elapsed_seconds(self) -> int:
+        return int((self.stop_utc - self.start_utc).total_seconds())
+
+    @property
+    def elapsed_share(self) -> float:
+        """The share of the period that has elapsed (1 once it is over)."""
+        return self.elapsed_seconds / self.seconds
 
     @property
     def seconds(self) -> int:
@@ -60,7 +82,17 @@ class Period:
 
     @property
     def key(self) -> str:
-        return f"{self.start.isoformat()}/{self.end.isoformat()}/{self.tz}"
+        key = f"{self.start.isoformat()}/{self.end.isoformat()}/{self.tz}"
+        return key + f"/{self.stop_utc.isoformat()}" if self.in_progress else key
+
+    def as_of(self, now: datetime) -> Period:
+        """The period as it stands at ``now``: in progress (its figures up to ``now``) if it
+        is not over yet, else itself."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        if now >= self.end_utc:
+            return Period(self.start, self.end, self.tz)
+        return Period(self.start, self.end, self.tz, until=now.astimezone(UTC))
 
     @property
     def offset_s(self) -> int:
@@ -77,6 +109,11 @@ class Period:
             total += (stop - day).days / calendar.monthrange(day.year, day.month)[1]
             day = stop
         return total
+
+    @property
+    def months_elapsed(self) -> float:
+        """Calendar months covered so far: ``months`` pro-rated by the time elapsed."""
+        return self.months * self.elapsed_share
 
     def local(self, epoch_ms: int) -> datetime:
         return datetime.fromtimestamp(epoch_ms / 1000, self.zone)
@@ -104,6 +141,12 @@ def previous_month(year: int, month: int) -> tuple[int, int]:
 
 def last_month(today: date) -> tuple[int, int]:
     return previous_month(today.year, today.month)
+
+
+def last_month_at(tz: str, now: datetime | None = None) -> tuple[int, int]:
+    """The month before the one running at ``now`` by the local clock of ``tz`` (the last
+    complete month there)."""
+    return last_month(local_today(tz, now))
 
 
 def local_today(tz: str, now: datetime | None = None) -> date:

@@ -10,6 +10,10 @@ from datetime import date
 
 from apps.alarms.choices import Domain, Severity
 
+from .formatting import coverage_text, fmt, has_data, in_progress_text, min_heat_text, response
+from .periods import previous_month
+from .summary import published_text, summary
+
 # (key, label, kind, coverage key) - kind decides the formatting
 FIGURES = [
     ("heat_delivered_kwh", "Heat delivered", "kwh", "heat_coverage"),
@@ -37,6 +41,10 @@ CSV_COLUMNS = [
     ("period_end", "first local day after the period (ISO date)"),
     ("timezone", "the site's IANA time zone"),
     ("hours", "hours in the period (743/745 in a month with a clock change)"),
+    ("in_progress", "true while the period is not over: every figure covers it only up to `until`"),
+    ("until", "the end of the time the figures cover (UTC, ISO 8601): the period's end, or now"),
+    ("hours_elapsed", "hours from the period's start to `until`; coverage is a share of these"),
+    ("has_data", "false when the period has no data at all (then every figure is empty)"),
     ("currency", "ISO 4217 code of the money columns"),
     ("it_energy_kwh", "IT energy, kWh"),
     (
@@ -77,18 +85,29 @@ CSV_COLUMNS = [
     ),
     ("sla_coverage", "share of the period with both demand and supply temperature data, 0-1"),
     ("sla_source", "heat_meter or loop (primary loop supply, when the meter has none)"),
-    ("min_heat_kwh", "contracted minimum heat for the period (pro-rated by days)"),
-    ("min_heat_met", "true if heat delivered reached it"),
+    (
+        "min_heat_kwh",
+        "contracted minimum heat for the time elapsed (pro-rated by days, and by time while in progress)",
+    ),
+    ("min_heat_met", "true if heat delivered reached it (in progress: on track)"),
+    ("min_heat_shortfall_kwh", "how far heat delivered is below it (in progress: behind by), kWh; 0 if not"),
     ("availability", "share of the time with IT data that IT power was above the threshold, 0-1"),
     ("availability_coverage", "share of the period covered by IT power points, 0-1"),
     ("pump_runtime_h", "hours pumps ran (summed over pumps; lost samples are not counted as off)"),
     ("alarms_total", "alarms fired in the period"),
     *((f"alarms_{s}", f"... of severity {s}") for s in Severity.values),
     *((f"alarms_{d}", f"... of domain {d}") for d in Domain.values),
-    ("mtta_min", "mean minutes from firing to acknowledgement"),
-    ("mttr_min", "mean minutes from firing to resolution"),
+    ("mtta_min", "mean minutes from firing to acknowledgement, over the alarms acknowledged"),
+    ("alarms_acknowledged", "alarms fired in the period that were acknowledged"),
+    (
+        "alarms_unacknowledged",
+        "alarms fired in the period never acknowledged (open, or cleared or resolved unacknowledged)",
+    ),
+    ("mttr_min", "mean minutes from firing to resolution, over the alarms resolved"),
     ("manual_interventions", "acknowledgements, resolutions and shelvings by a person"),
-    ("published_version", "portfolio CSV: the published version the row comes from; empty if computed now"),
+    ("figures_from", "published (the row is a published version, as sent) or computed (from InfluxDB now)"),
+    ("published_version", "the latest published version of this site and period; empty if none"),
+    ("published_at", "when that version was published (UTC, ISO 8601)"),
 ]
 
 
@@ -139,34 +158,10 @@ def csv_text(rows: Sequence[dict]) -> str:
     return out.getvalue()
 
 
-def fmt(value, kind: str, currency: str = "") -> str:
-    """A figure as the page, the PDF and the email show it; '—' where there is no data."""
-    if value is None:
-        return "—"
-    if kind == "kwh":
-        return f"{value:,.0f} kWh" if abs(value) >= 100 else f"{value:,.1f} kWh"
-    if kind == "kg":
-        return f"{value:,.0f} kg CO₂e" if abs(value) >= 100 else f"{value:,.1f} kg CO₂e"
-    if kind == "pct":
-        return f"{100 * value:.1f} %"
-    if kind == "ratio":
-        return f"{value:.3f}"
-    if kind == "money":
-        return f"{currency} {value:,.2f}".strip()
-    if kind == "hours":
-        return f"{value:,.1f} h"
-    if kind == "minutes":
-        return f"{value:,.0f} min"
-    return str(value)
-
-
-def coverage_text(value: float | None) -> str:
-    return "no data" if not value else f"{100 * value:.1f} % of the time"
-
-
 def figure_rows(fig: dict) -> list[dict]:
     """The headline figures in reading order, each with its coverage."""
     rows = []
+    data = has_data(fig)
     for key, label, kind, cov in FIGURES:
         # a snapshot published before each ratio had its own coverage: the ratios' one
         coverage = fig.get(cov) if cov in fig else fig.get("ratios_coverage")
@@ -174,8 +169,8 @@ def figure_rows(fig: dict) -> list[dict]:
             {
                 "key": key,
                 "label": label,
-                "value": fmt(fig.get(key), kind, fig.get("currency", "")),
-                "coverage": coverage_text(coverage),
+                "value": fmt(fig.get(key) if data else None, kind, fig.get("currency", "")),
+                "coverage": coverage_text(coverage, fig) if data else "no data",
                 "partial": coverage is not None and 0 < coverage < 0.999,
             }
         )
@@ -184,18 +179,23 @@ def figure_rows(fig: dict) -> list[dict]:
 
 def compare_rows(current: dict, compare: dict[str, dict]) -> list[dict]:
     """This period against the previous month and the same month a year before."""
+    columns = [current, compare.get("previous", {}), compare.get("last_year", {})]
     rows = []
     for key, label, kind, _cov in FIGURES:
         rows.append(
             {
                 "label": label,
                 "values": [
-                    fmt(f.get(key), kind, f.get("currency", ""))
-                    for f in (current, compare.get("previous", {}), compare.get("last_year", {}))
+                    fmt(f.get(key), kind, f.get("currency", "")) if has_data(f) else "—" for f in columns
                 ],
             }
         )
     return rows
+
+
+def compare_data(current: dict, compare: dict[str, dict]) -> list[bool]:
+    """Whether each compared column (this period, the previous month, a year before) has data."""
+    return [has_data(f) for f in (current, compare.get("previous", {}), compare.get("last_year", {}))]
 
 
 def notes(fig: dict) -> list[str]:
@@ -222,10 +222,17 @@ def notes(fig: dict) -> list[str]:
             "Data is missing for part of the period for: " + ", ".join(partial) + ". "
             "Gaps are left out, never filled: the figures cover only the time with data."
         )
-    if fig.get("min_heat_met") is False:
+    if fig.get("in_progress"):
+        out.insert(0, in_progress_text(fig))
+    if fig.get("min_heat_met") is False and not fig.get("in_progress"):
         out.append(
             f"The contracted minimum of {fmt(fig['min_heat_kwh'], 'kwh')} was not reached"
             + (" (data is incomplete)." if (fig.get("heat_coverage") or 0) < 0.999 else ".")
+        )
+    if fig.get("alarms_unacknowledged"):
+        out.append(
+            f"{fig['alarms_unacknowledged']} of {fig['alarms_total']} alarms were never acknowledged: "
+            "the mean time to acknowledge is over the others only."
         )
     return out
 
@@ -239,7 +246,7 @@ def compare_labels(period) -> list[str]:
     if not period.is_month:
         return []
     y, m = period.start.year, period.start.month
-    previous = date(y - (m == 1), (m - 2) % 12 + 1, 1)
+    previous = date(*previous_month(y, m), 1)
     return [f"{period.start:%B %Y}", f"{previous:%B %Y}", f"{date(y - 1, m, 1):%B %Y}"]
 
 
@@ -281,16 +288,21 @@ def report_context(report) -> dict:
         "charts": chart_data(report),
         "alarm_severities": severity_labels(),
         "min_heat": fmt(fig.get("min_heat_kwh"), "kwh"),
-        "heat_coverage": coverage_text(fig.get("heat_coverage")),
+        "heat_coverage": coverage_text(fig.get("heat_coverage"), fig) if has_data(fig) else "no data",
         "heat_power": fmt(fig.get("heat_power_integral_kwh"), "kwh"),
         "meter_check": "—"
         if check is None
-        else f"{100 * check:+.2f} %" + (" ⚠ above tolerance" if fig.get("meter_check_flag") else ""),
+        else fmt(check, "signed_pct") + (" ⚠ above tolerance" if fig.get("meter_check_flag") else ""),
         "revenue_capacity": fmt(fig.get("revenue_capacity"), "money", currency),
         "revenue_energy": fmt(fig.get("revenue_energy"), "money", currency),
         "sla_hours": fmt(fig.get("sla_hours_called"), "hours"),
-        "mtta": fmt(fig.get("mtta_min"), "minutes"),
-        "mttr": fmt(fig.get("mttr_min"), "minutes"),
+        "mtta": response(fig).mtta_text,
+        "mttr": response(fig).mttr_text,
+        "min_heat_judged": min_heat_text(fig),
+        "compare_data": compare_data(fig, report.compare),
+        "summary": summary(fig, report.site),
+        "in_progress": in_progress_text(fig) if fig.get("in_progress") else "",
+        "published": published_text(fig),
     }
 
 

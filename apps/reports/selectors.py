@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db.models import Q
 
-from apps.alarms.choices import Domain, EventKind, Severity
-from apps.alarms.models import Alarm, AlarmEvent
+from apps.alarms.choices import Domain, Severity
+from apps.alarms.selectors import alarms_fired, manual_interventions, response_times
 from apps.sites.models import Site
 from apps.telemetry.influx.client import InfluxClient, get_client
 
@@ -18,9 +17,6 @@ from .compute import Job, collect
 from .figures import daily, figures, sla_heatmap
 from .models import ReportSnapshot
 from .periods import Period, last_month, local_today, month_period, previous_month
-
-# what a person's hand on an alarm looks like in its history
-MANUAL_EVENTS = [EventKind.ACKNOWLEDGED, EventKind.RESOLVED, EventKind.SHELVED]
 
 # the figures a ranking may order sites by: key -> (label, higher is better)
 RANKINGS = {
@@ -36,9 +32,10 @@ RANKINGS = {
 
 
 def alarm_figures(site: Site, period: Period) -> dict:
-    """Alarms fired in the period by severity and domain, MTTA, MTTR and manual interventions."""
+    """Alarms fired in the period by severity and domain, how they were answered (as the
+    incident page counts it) and manual interventions."""
     alarms = list(
-        Alarm.objects.filter(site=site, fired_at__gte=period.start_utc, fired_at__lt=period.end_utc).only(
+        alarms_fired(site=site, start=period.start_utc, end=period.stop_utc).only(
             "severity", "domain", "fired_at", "acknowledged_at", "resolved_at"
         )
     )
@@ -47,22 +44,23 @@ def alarm_figures(site: Site, period: Period) -> dict:
         values[f"alarms_{s}"] = sum(a.severity == s for a in alarms)
     for d in Domain.values:
         values[f"alarms_{d}"] = sum(a.domain == d for a in alarms)
-    acks = [(a.acknowledged_at - a.fired_at).total_seconds() for a in alarms if a.acknowledged_at]
-    fixes = [(a.resolved_at - a.fired_at).total_seconds() for a in alarms if a.resolved_at]
-    values["mtta_min"] = sum(acks) / len(acks) / 60 if acks else None
-    values["mttr_min"] = sum(fixes) / len(fixes) / 60 if fixes else None
-    values["manual_interventions"] = AlarmEvent.objects.filter(
-        Q(kind__in=MANUAL_EVENTS) & Q(user__isnull=False),
-        alarm__site=site,
-        at__gte=period.start_utc,
-        at__lt=period.end_utc,
-    ).count()
+    answered = response_times(alarms)
+    values["mtta_s"] = answered.mtta_s
+    values["mttr_s"] = answered.mttr_s
+    values["mtta_min"] = answered.mtta_s / 60 if answered.mtta_s is not None else None
+    values["mttr_min"] = answered.mttr_s / 60 if answered.mttr_s is not None else None
+    values["alarms_acknowledged"] = answered.acknowledged
+    values["alarms_unacknowledged"] = answered.unacknowledged
+    values["alarms_resolved"] = answered.resolved
+    values["manual_interventions"] = manual_interventions(
+        site=site, start=period.start_utc, end=period.stop_utc
+    )
     return values
 
 
 def alarm_matrix(site: Site, period: Period) -> list[dict]:
     """Rows per domain, a column per severity, for the page."""
-    alarms = Alarm.objects.filter(site=site, fired_at__gte=period.start_utc, fired_at__lt=period.end_utc)
+    alarms = alarms_fired(site=site, start=period.start_utc, end=period.stop_utc)
     counts: dict[tuple[str, str], int] = {}
     for domain, severity in alarms.values_list("domain", "severity"):
         counts[(domain, severity)] = counts.get((domain, severity), 0) + 1
@@ -87,6 +85,16 @@ class SiteReport:
     compare: dict[str, dict] = field(default_factory=dict)  # "previous" / "last_year" -> figures
 
 
+def published_marks(snap: ReportSnapshot | None, *, from_it: bool = True) -> dict:
+    """Which published version a row's figures come from (``from_it``) or, for figures
+    computed now, the latest published version of the same period."""
+    return {
+        "published_version": snap.version if snap else None,
+        "published_at": snap.created_at.isoformat() if snap else None,
+        "figures_from": "published" if snap and from_it else "computed",
+    }
+
+
 def _job(site: Site, period: Period) -> Job:
     return Job(site=site, period=period)
 
@@ -94,18 +102,26 @@ def _job(site: Site, period: Period) -> Job:
 def site_period_figures(
     *, sites: Sequence[Site], periods: Sequence[Period], client: InfluxClient | None = None
 ) -> list[dict]:
-    """Figures (InfluxDB and alarms) for each (site, period) pair, in few requests."""
+    """Figures (InfluxDB and alarms) for each (site, period) pair, computed now, in few
+    requests."""
     jobs = [_job(s, p) for s, p in zip(sites, periods, strict=True)]
     collect(jobs, client=client or get_client())
-    return [{**figures(j), **alarm_figures(j.site, j.period)} for j in jobs]
+    return [{**figures(j), **alarm_figures(j.site, j.period), "figures_from": "computed"} for j in jobs]
 
 
 def site_report(
-    *, site: Site, period: Period, client: InfluxClient | None = None, compare: bool = True
+    *,
+    site: Site,
+    period: Period,
+    client: InfluxClient | None = None,
+    compare: bool = True,
+    now: datetime | None = None,
 ) -> SiteReport:
     """One site over a period, with the previous month and the same month a year before
     when the period is a month. Comparisons come from the latest published snapshot when
-    there is one (published figures do not change), else they are computed alongside."""
+    there is one (published figures do not change), else they are computed alongside.
+    A period not over at ``now`` (default: the wall clock) is reported up to ``now``."""
+    period = period.as_of(now or datetime.now(UTC))
     jobs = [_job(site, period)]
     compare_periods: dict[str, Period] = {}
     if compare and period.is_month:
@@ -118,15 +134,16 @@ def site_report(
     for key, p in compare_periods.items():
         snap = ReportSnapshot.objects.latest_for(site=site, period_start=p.start, period_end=p.end)
         if snap is not None:
-            published[key] = {**snap.figures, "published_version": snap.version}
+            published[key] = {**snap.figures, **published_marks(snap)}
         else:
             jobs.append(_job(site, p))
     collect(jobs, client=client or get_client())
     main = jobs[0]
+    latest = ReportSnapshot.objects.latest_for(site=site, period_start=period.start, period_end=period.end)
     report = SiteReport(
         site=site,
         period=period,
-        figures={**figures(main), **alarm_figures(site, period)},
+        figures={**figures(main), **alarm_figures(site, period), **published_marks(latest, from_it=False)},
         days=daily(main),
         heatmap=sla_heatmap(main),
         alarm_matrix=alarm_matrix(site, period),
@@ -136,24 +153,35 @@ def site_report(
         if key in published:
             report.compare[key] = published[key]
         else:
-            report.compare[key] = {**figures(computed[p.key]), **alarm_figures(site, p)}
+            report.compare[key] = {
+                **figures(computed[p.key]),
+                **alarm_figures(site, p),
+                **published_marks(None),
+            }
     return report
 
 
 def portfolio_month(
-    *, sites: Sequence[Site], year: int, month: int, client: InfluxClient | None = None
+    *,
+    sites: Sequence[Site],
+    year: int,
+    month: int,
+    client: InfluxClient | None = None,
+    now: datetime | None = None,
 ) -> list[dict]:
     """Every site's figures for a month (each in its own time zone): a site's latest
     published version where there is one (what its recipients were sent), computed now
-    for the others, all of those in the same few requests."""
+    for the others, all of those in the same few requests (a month not over at ``now``:
+    up to ``now``)."""
     sites = list(sites)
+    now = now or datetime.now(UTC)
     rows: dict[int, dict] = {}
     live_sites, live_periods = [], []
     for site in sites:
-        period = month_period(site.timezone, year, month)
+        period = month_period(site.timezone, year, month).as_of(now)
         snap = ReportSnapshot.objects.latest_for(site=site, period_start=period.start, period_end=period.end)
         if snap is not None:
-            rows[site.pk] = {**snap.figures, "published_version": snap.version}
+            rows[site.pk] = {**snap.figures, **published_marks(snap)}
         else:
             live_sites.append(site)
             live_periods.append(period)
@@ -163,7 +191,7 @@ def portfolio_month(
             site_period_figures(sites=live_sites, periods=live_periods, client=client),
             strict=True,
         ):
-            rows[site.pk] = {**fig, "published_version": None}
+            rows[site.pk] = {**fig, **published_marks(None)}  # none published
     return [rows[s.pk] for s in sites]
 
 

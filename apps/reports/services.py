@@ -17,14 +17,16 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
 from apps.sites.models import Site
 
 from . import conf, presentation
 from .choices import PublishState
 from .models import ReportDelivery, ReportRecipient, ReportSnapshot
-from .periods import Period, last_month, local_today, month_period
+from .periods import Period, last_month_at, month_period
 from .selectors import SiteReport, site_report
+from .summary import published_text
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +118,12 @@ def _slots() -> threading.BoundedSemaphore:
         return _pdf_slots
 
 
-def render_pdf(html: str) -> bytes:
+def render_pdf(html: str, footer: str = "") -> bytes:
     """Print HTML to an A4 PDF with headless Chromium (Debian's), once its charts are drawn,
     at most HEATOPS_REPORT_PDF_CONCURRENCY at a time, and the same HTML once: the PDF is
     cached by the page's content (which carries the figures and the report's version) for
     HEATOPS_REPORT_PDF_CACHE_S."""
-    key = "report-pdf:" + hashlib.sha256(html.encode()).hexdigest()
+    key = "report-pdf:" + hashlib.sha256((footer + "\0" + html).encode()).hexdigest()
     try:
         cached = cache.get(key)
     except Exception:  # the cache (Redis) down: print anyway
@@ -131,7 +133,7 @@ def render_pdf(html: str) -> bytes:
     with _slots():
         pdf_stats.enter()
         try:
-            pdf = _print(html)
+            pdf = _print(html, footer)
         finally:
             pdf_stats.leave()
     try:
@@ -141,7 +143,14 @@ def render_pdf(html: str) -> bytes:
     return pdf
 
 
-def _print(html: str) -> bytes:
+FOOTER = (
+    '<div style="font-family: DejaVu Sans, sans-serif; font-size: 7.5pt; color: #555; width: 100%; '
+    'margin: 0 10mm; display: flex; justify-content: space-between;">'
+    '<span>{text}</span><span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>'
+)
+
+
+def _print(html: str, footer: str = "") -> bytes:
     """The page is loaded from a temporary file, so it may load plotly.js from disk (parsing
     the 4.8 MB script from a file is about twice as fast as inlining it)."""
     from playwright.sync_api import sync_playwright
@@ -164,14 +173,19 @@ def _print(html: str) -> bytes:
                 return page.pdf(
                     format="A4",
                     print_background=True,
-                    margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
+                    display_header_footer=True,
+                    header_template="<span></span>",
+                    footer_template=FOOTER.format(text=escape(footer)),
+                    margin={"top": "12mm", "bottom": "14mm", "left": "10mm", "right": "10mm"},
                 )
             finally:
                 browser.close()
 
 
 def report_pdf(report: SiteReport) -> bytes:
-    return render_pdf(print_html(report))
+    """The report's PDF; each page's footer names the site, the period and the version."""
+    footer = f"{report.site.name} · {report.period.label} · {published_text(report.figures)}"
+    return render_pdf(print_html(report), footer)
 
 
 # --- publishing -------------------------------------------------------------------------
@@ -220,21 +234,31 @@ def report_snapshot_publish(
     step(PublishState.COMPUTING)
     report = site_report(site=site, period=period)
     step(PublishState.RENDERING)
-    pdf = report_pdf(report)
-    csv = presentation.csv_text([report.figures])
+    key = {"site": site, "period_start": period.start, "period_end": period.end}
+
+    def printed(version: int) -> tuple[bytes, str]:
+        """The PDF and CSV as this version (each names it, and its date)."""
+        report.figures.update(
+            published_version=version, published_at=timezone.now().isoformat(), figures_from="published"
+        )
+        return report_pdf(report), presentation.csv_text([report.figures])
+
+    version = ReportSnapshot.objects.next_version(**key)
+    pdf, csv = printed(version)
     step(PublishState.SAVING)
     with transaction.atomic():
         Site.objects.select_for_update().filter(pk=site.pk).first()  # one version number at a time
         if only_if_missing and snapshots.exists():
             return None
+        if ReportSnapshot.objects.next_version(**key) != version:  # another was published meanwhile
+            version = ReportSnapshot.objects.next_version(**key)
+            pdf, csv = printed(version)
         snapshot = ReportSnapshot.objects.create(
             site=site,
             period_start=period.start,
             period_end=period.end,
             label=period.label,
-            version=ReportSnapshot.objects.next_version(
-                site=site, period_start=period.start, period_end=period.end
-            ),
+            version=version,
             created_by=user,
             inputs=report_inputs(report),
             figures=report.figures,
@@ -257,7 +281,7 @@ def report_publish_due(*, now: datetime | None = None) -> list[tuple[Site, str]]
         raise ValueError("now must be timezone-aware")
     due = []
     for site in Site.objects.filter(is_active=True).order_by("pk"):
-        year, month = last_month(local_today(site.timezone, now))
+        year, month = last_month_at(site.timezone, now)
         period = month_period(site.timezone, year, month)
         if ReportSnapshot.objects.filter(
             site=site, period_start=period.start, period_end=period.end

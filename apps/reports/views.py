@@ -14,6 +14,7 @@ from apps.telemetry.influx.errors import InfluxError
 
 from . import presentation
 from .choices import PublishState
+from .formatting import mtta_short
 from .models import ReportSnapshot
 from .periods import Period, month_period, parse_month
 from .selectors import RANKINGS, default_month, portfolio_month, portfolio_totals, ranking, site_report
@@ -64,6 +65,7 @@ def portfolio(request):
         error = str(exc)
     for row in rows:
         row["display"] = {r["key"]: r for r in presentation.figure_rows(row)}
+        row["mtta"] = mtta_short(row)
     ranked = ranking(rows, rank_by)
     for row in ranked:
         row["rank_value"] = row["display"][rank_by]["value"]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
+from apps.reports.periods import last_month_at, local_today
 from apps.telemetry.influx.client import InfluxClient
 from apps.telemetry.influx.points import Point
 from heatops.devstack import ADMIN_PASSWORD, stack
@@ -247,6 +248,8 @@ def test_no_page_is_wider_than_a_phone(live, browser):
         "/incidents/",
         "/runbooks/",
         "/reports/",
+        "/reports/pool/{:04d}-{:02d}/".format(*last_month_at("Europe/London")),  # charts and tables
+        "/reports/pool/{:%Y-%m}/".format(local_today("Europe/London")),  # the month in progress
         "/sites/pool/raci/",
         "/sites/pool/audit/",
     ]
@@ -263,6 +266,9 @@ def test_no_page_is_wider_than_a_phone(live, browser):
     for path in paths:
         response = page.goto(live.web_url + path)
         assert response.status == 200, path
+        if path.startswith("/reports/pool/"):
+            page.wait_for_selector("#chart-daily .main-svg")  # the charts drawn
+            page.screenshot(path=str(ARTIFACTS / f"phone-report-{path.split('/')[3]}.png"), full_page=True)
         page.wait_for_timeout(300)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         if width > 390:

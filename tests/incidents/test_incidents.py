@@ -125,7 +125,12 @@ def test_the_timeline_holds_every_event_in_order(rules, demo_sites, django_user_
     )
     incident.refresh_from_db()
     assert incident.state == IncidentState.REVIEWED
-    assert services.incident_times(incident) == {"mtta_min": 3.0, "mttr_min": 20.0}
+    times = services.incident_times(incident)
+    assert (times["mtta_min"], times["mttr_min"]) == (3.0, 20.0)
+    assert (times["mtta_text"], times["mttr_text"]) == (
+        "3 min over 1 of 2 alarms; 1 never acknowledged",
+        "20 min",
+    )
 
 
 def test_runbooks_are_versioned_and_an_incident_keeps_its_version(rules, t0):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +17,7 @@ from apps.reports.models import ImmutableSnapshot, ReportRecipient, ReportSnapsh
 from apps.reports.tasks import report_publish_due_task
 from apps.sites.models import Site
 
-from .test_pdf import assert_pdf_agrees_with_page
+from .test_pdf import assert_pdf_agrees_with_page, pdf_text
 
 
 def test_a_published_report_never_changes_and_a_new_one_is_the_next_version(demo_sites):
@@ -69,10 +71,22 @@ def test_the_hourly_schedule_publishes_last_month_once_and_emails_it(
     page = client.get(reverse("reports:site_month", args=["pool", period.label])).content.decode()
     assert_pdf_agrees_with_page(bytes(snapshot.pdf), snapshot.figures, page, tmp_path)
 
-    # the portfolio shows the month as published
+    # the portfolio shows the month as published; the site's CSV, computed now, names the
+    # same latest version (and says its own figures are computed)
+    [row] = csv.DictReader(io.StringIO(snapshot.csv))
+    assert (row["figures_from"], row["published_version"]) == ("published", "1")
     portfolio = client.get(reverse("reports:portfolio_csv", args=[period.label])).content.decode()
-    assert "published_version" in portfolio.splitlines()[0]
-    assert portfolio.splitlines()[1].endswith(",1")
+    [row] = csv.DictReader(io.StringIO(portfolio))
+    assert (row["figures_from"], row["published_version"]) == ("published", "1")
+    site_csv = client.get(reverse("reports:site_month_csv", args=["pool", period.label])).content.decode()
+    [row] = csv.DictReader(io.StringIO(site_csv))
+    assert (row["figures_from"], row["published_version"]) == ("computed", "1")
+    assert row["published_at"] == snapshot.created_at.isoformat()
+    # the PDF names its version and date on every page, and has page numbers
+    text = pdf_text(bytes(snapshot.pdf), tmp_path)
+    pages = text.count("page ")
+    assert f"Published version 1, {snapshot.created_at:%d %b %Y}" in text
+    assert pages >= 2 and f"page {pages} of {pages}" in text
 
     with django_capture_on_commit_callbacks(execute=True):  # an hour later: already published
         report_publish_due_task.delay(now=(first_run + timedelta(hours=1)).isoformat())

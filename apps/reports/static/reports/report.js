@@ -10,14 +10,28 @@
   var ink = print ? "#111" : "#e8eef4", grid = print ? "#ccc" : "#2b3945";
   // Okabe-Ito colours, told apart by pattern and dash too.
   var C = { blue: "#0072B2", sky: "#56B4E9", orange: "#E69F00", green: "#009E73", vermillion: "#D55E00", purple: "#CC79A7" };
-  var CONFIG = { displaylogo: false, responsive: !print, staticPlot: print };
+  // a phone: titles wrapped onto lines that fit, no toolbar over them, the legend below
+  var narrow = !print && window.innerWidth < 600;
+  var CONFIG = { displaylogo: false, responsive: !print, staticPlot: print, displayModeBar: !narrow };
+
+  function wrap(text, width) {
+    var lines = [], line = "";
+    text.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > width) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) lines.push(line);
+    return lines.join("<br>");
+  }
 
   function layout(title, extra) {
     return Object.assign({
-      title: { text: title, font: { size: 16 } }, height: print ? 300 : 340,
+      title: { text: narrow ? wrap(title, 34) : title, font: { size: narrow ? 13 : 16 } },
+      height: print ? 270 : (narrow ? 380 : 340),
       width: print ? 720 : undefined,
-      margin: { l: 60, r: 60, t: 40, b: 50 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-      font: { color: ink, size: 13 }, legend: { orientation: "h", y: -0.2 },
+      margin: narrow ? { l: 45, r: 45, t: 70, b: 90 } : { l: 60, r: 60, t: 40, b: 50 },
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+      font: { color: ink, size: narrow ? 11 : 13 }, legend: { orientation: "h", y: narrow ? -0.35 : -0.2 },
       xaxis: { gridcolor: grid }, yaxis: { gridcolor: grid }
     }, extra || {});
   }
@@ -49,12 +63,12 @@
     { type: "heatmap", x: hm.hours, y: hm.days,
       z: hm.z.map(function (row) { return row.map(function (v) { return v === null ? null : 100 * v; }); }),
       zmin: 0, zmax: 100, colorscale: [[0, C.vermillion], [0.9, C.orange], [1, C.blue]],
-      colorbar: { title: { text: "% in band" } }, hoverongaps: false,
+      colorbar: { title: { text: "% in band" }, thickness: narrow ? 10 : 30 }, hoverongaps: false,
       hovertemplate: "%{y} %{x}:00 — %{z:.1f} % in band<extra></extra>" }
   ], layout("Supply temperature in band while heat was called for (day × hour)", {
-    height: print ? 520 : Math.max(340, 16 * hm.days.length + 120),
-    margin: { l: 95, r: 30, t: 40, b: 50 },
-    xaxis: { title: { text: "hour of day (local)" }, dtick: 2, gridcolor: grid },
+    height: print ? 440 : Math.max(340, 16 * hm.days.length + 120),
+    margin: narrow ? { l: 80, r: 10, t: 70, b: 50 } : { l: 95, r: 30, t: 40, b: 50 },
+    xaxis: { title: { text: "hour of day (local)" }, dtick: narrow ? 4 : 2, gridcolor: grid },
     yaxis: { autorange: "reversed", type: "category", gridcolor: grid }
   }));
 
