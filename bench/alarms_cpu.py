@@ -21,7 +21,7 @@ from apps.alarms.evaluation import Evaluator  # noqa: E402
 from apps.alarms.models import AlarmRule  # noqa: E402
 from apps.sites.models import Site  # noqa: E402
 from apps.telemetry.influx.results import Reading  # noqa: E402
-from apps.telemetry.pump import SiteReadings, Snapshot, series_key  # noqa: E402
+from apps.telemetry.live import SiteReadings, Snapshot, series_key  # noqa: E402
 
 SITES = 20
 

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from apps.telemetry.pump import SiteReadings, Snapshot
+from apps.telemetry.live import SiteReadings, Snapshot
 
 from .choices import OPEN_STATES, RuleKind
 from .models import Alarm, AlarmRule

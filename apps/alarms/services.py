@@ -15,6 +15,8 @@ from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.telemetry.live import ALARMS_UPDATE, site_group
+
 from .choices import OPEN_STATES, AlarmState, EventKind, Transition
 from .models import Alarm, AlarmEvent, AlarmRule, OnCall
 from .selectors import with_accountable
@@ -38,15 +40,24 @@ def render_alarm(alarm: Alarm) -> str:
 
 
 def _broadcast(alarm_id: int, transition: str | None) -> None:
-    from apps.dashboard.live import site_group
-
+    """Send the alarm's card to its site's group, rendered once for every socket: in place
+    (its id swaps the card already shown), or, when it has just fired, also put on top of
+    the site page's list (``site_html``) and of the alarm list (``list_html``)."""
     alarm = Alarm.objects.select_related("site", "rule", "acknowledged_by", "resolved_by").get(pk=alarm_id)
+    card = render_alarm(alarm)
+    fired = transition == Transition.FIRED
+
+    def on_top_of(target: str) -> str:
+        return render_to_string("alarms/_alarm_new.html", {"card": card, "target": target}) if fired else card
+
     message = {
-        "type": "alarms.update",
+        "type": ALARMS_UPDATE,
         "alarm_id": alarm.pk,
         "site_slug": alarm.site.slug,
-        "fired": transition == Transition.FIRED,
-        "html": render_alarm(alarm),
+        "fired": fired,
+        "html": card,
+        "site_html": on_top_of(f"site-alarms-{alarm.site.slug}"),
+        "list_html": on_top_of("alarm-list"),
         "severity": alarm.severity,
         "domain": alarm.domain,
         "state": alarm.state,

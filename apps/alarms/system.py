@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.sites.models import Site
-from apps.telemetry.pump import Snapshot
+from apps.telemetry.live import Snapshot
 
 from . import services
 from .choices import OPEN_STATES, Domain, EventKind, RuleKind, Severity

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from apps.assets.water import tank_heat_kwh
 from apps.telemetry.influx.client import InfluxClient
-from apps.telemetry.pump import SiteReadings
+from apps.telemetry.live import SiteReadings
 
 from .config import SiteConfig
 

@@ -1,10 +1,13 @@
 """What the live pages show, computed once per tick for every viewer.
 
-``publish`` is a telemetry pump handler: for each active site it computes the status,
-renders the same template fragments the pages render on first load, and, when they
-changed, keeps them in the cache (for pages that open or reconnect later) and sends
-them to the site's group on the channel layer, whose consumers forward them to the
-browsers. Rendering happens here, once per site and tick, not once per viewer.
+``publish`` is a telemetry pump handler: after each read of InfluxDB, for each active
+site, it computes the status, renders the same template fragments the pages render on
+first load, and, when they changed, keeps them in the cache (for pages that open or
+reconnect later) and sends them to the site's group on the channel layer, whose consumers
+forward them to the browsers. ``publish.pushed`` does the same between reads for the
+sites whose points the ingest endpoint has just stored, with the alarms and maintenance
+windows of the last read. Rendering happens here, once per site and update, not once
+per viewer.
 """
 
 from __future__ import annotations
@@ -23,18 +26,28 @@ from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
 
+from apps.alarms.selectors import open_alarms_for_sites
+from apps.maintenance.selectors import active_windows_for_sites
 from apps.sites.models import Site
 from apps.telemetry.influx.client import get_client
 from apps.telemetry.influx.errors import InfluxError
-from apps.telemetry.pump import SiteReadings, Snapshot, TelemetryPump
+from apps.telemetry.live import (
+    SYSTEM_GROUP,
+    SYSTEM_KEY,
+    SYSTEM_STATUS,
+    TELEMETRY_UPDATE,
+    SiteReadings,
+    Snapshot,
+    site_group,
+    site_key,
+)
+from apps.telemetry.pump import site_readings_now
 
 from .config import SiteConfig
 from .status import SiteStatus, site_status
 
 log = logging.getLogger(__name__)
 
-SYSTEM_GROUP = "system"
-SYSTEM_KEY = "live:system"
 CONFIG_REFRESH_S = 30
 
 
@@ -53,14 +66,6 @@ class LoopThread:
                 self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
                 threading.Thread(target=self._loop.run_forever, name="publisher-loop", daemon=True).start()
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
-
-
-def site_group(site_pk: int) -> str:
-    return f"site.{site_pk}"
-
-
-def site_key(site_pk: int) -> str:
-    return f"live:site:{site_pk}"
 
 
 @dataclass
@@ -85,20 +90,6 @@ def render_system(state: SystemState) -> str:
     return render_to_string("dashboard/_system_banner.html", {"system": state})
 
 
-def open_alarms_by_site(site_ids: list[int]) -> dict[int, list]:
-    """Open alarms per site, worst first: one query for all sites."""
-    from apps.alarms.selectors import open_alarms_for_sites
-
-    return open_alarms_for_sites(site_ids)
-
-
-def maintenance_by_site(site_ids: list[int], *, at: datetime) -> dict[int, list]:
-    """Maintenance windows in force per site: one query for all sites."""
-    from apps.maintenance.selectors import active_windows_for_sites
-
-    return active_windows_for_sites(site_ids, at=at)
-
-
 def load_configs() -> dict[int, SiteConfig]:
     sites = Site.objects.filter(is_active=True).prefetch_related("assets__parent")
     return {site.pk: SiteConfig.from_site(site) for site in sites}
@@ -111,6 +102,8 @@ class Publisher:
         self.last: dict[int, dict] = {}
         self.since: dict[tuple[int, str], tuple[str, int]] = {}
         self.system: SystemState | None = None
+        self.alarms: dict[int, list] = {}
+        self.windows: dict[int, list] = {}
         self.channel_ok = True
         self.loop = LoopThread()
 
@@ -156,41 +149,60 @@ class Publisher:
                 self.since[key] = (q.level, since)
             q.since_ms = since
 
+    def _site(self, pk: int, cfg: SiteConfig, snapshot: Snapshot, now_ms: int) -> dict | None:
+        """The site's fragments if they differ from those sent last (then kept as sent)."""
+        status = site_status(
+            cfg,
+            snapshot.site(cfg.slug),
+            now=snapshot.taken_at,
+            stale_after_s=settings.HEATOPS_STALE_AFTER_S,
+            alarms=self.alarms.get(pk, []),
+        )
+        status.maintenance = self.windows.get(pk, [])
+        self._track_since(status, now_ms)
+        payload = render_site(status)
+        if payload == self.last.get(pk):
+            return None
+        self.last[pk] = payload
+        return payload
+
+    def _publish(
+        self, sites: dict[int, SiteConfig], snapshot: Snapshot, messages: list, cached: dict
+    ) -> None:
+        now_ms = int(snapshot.taken_at.timestamp() * 1000)
+        for pk, cfg in sites.items():
+            payload = self._site(pk, cfg, snapshot, now_ms)
+            if payload is not None:
+                cached[site_key(pk)] = payload
+                messages.append((site_group(pk), {"type": TELEMETRY_UPDATE, **payload}))
+        self._remember(cached)
+        self._send(messages)
+
     def __call__(self, snapshot: Snapshot) -> None:
+        """After a read of InfluxDB: every active site (its verdicts age even without new
+        points), with the open alarms and maintenance windows as they are now."""
         if time.monotonic() - self.loaded_at > CONFIG_REFRESH_S or not self.configs:
             self.configs = load_configs()
             self.loaded_at = time.monotonic()
-        now_ms = int(snapshot.taken_at.timestamp() * 1000)
-
         messages: list[tuple[str, dict]] = []
         cached: dict = {}
-        system = SystemState(snapshot.influx_ok, snapshot.error, now_ms)
+        system = SystemState(snapshot.influx_ok, snapshot.error, int(snapshot.taken_at.timestamp() * 1000))
         if self.system is None or system.influx_ok != self.system.influx_ok:
             self.system = system
             html = render_system(system)
             cached[SYSTEM_KEY] = html
-            messages.append((SYSTEM_GROUP, {"type": "system.status", "html": html}))
+            messages.append((SYSTEM_GROUP, {"type": SYSTEM_STATUS, "html": html}))
+        self.alarms = open_alarms_for_sites(list(self.configs))
+        self.windows = active_windows_for_sites(list(self.configs), at=snapshot.taken_at)
+        self._publish(self.configs, snapshot, messages, cached)
 
-        alarms = open_alarms_by_site(list(self.configs))
-        windows = maintenance_by_site(list(self.configs), at=snapshot.taken_at)
-        for pk, cfg in self.configs.items():
-            status = site_status(
-                cfg,
-                snapshot.site(cfg.slug),
-                now=snapshot.taken_at,
-                stale_after_s=settings.HEATOPS_STALE_AFTER_S,
-                alarms=alarms.get(pk, []),
-            )
-            status.maintenance = windows.get(pk, [])
-            self._track_since(status, now_ms)
-            payload = render_site(status)
-            if payload == self.last.get(pk):
-                continue
-            self.last[pk] = payload
-            cached[site_key(pk)] = payload
-            messages.append((site_group(pk), {"type": "telemetry.update", **payload}))
-        self._remember(cached)
-        self._send(messages)
+    def pushed(self, snapshot: Snapshot) -> None:
+        """After points the ingest endpoint pushed: only the sites they changed, with the
+        alarms and windows of the last read (no query: this runs for every batch)."""
+        if not self.configs:
+            return  # before the first tick: that tick publishes these points too
+        sites = {pk: cfg for pk, cfg in self.configs.items() if cfg.slug in snapshot.changed}
+        self._publish(sites, snapshot, [], {})
 
 
 publish = Publisher()
@@ -198,18 +210,10 @@ publish = Publisher()
 
 def current_site_readings(site: Site, *, now: datetime) -> SiteReadings:
     """The site's latest readings read from InfluxDB now (one query); empty if it is down."""
-    pump = TelemetryPump(client=get_client(), handlers=[])
     try:
-        readings = pump.client.latest(
-            lookback=settings.HEATOPS_PUMP_SEED_LOOKBACK,
-            points=settings.HEATOPS_PUMP_SEED_POINTS,
-            tags={"site": site.slug},
-            now=now,
-        )
-        pump.merge(readings)
+        return site_readings_now(site.slug, now=now)
     except InfluxError:
-        pass
-    return pump.state.get(site.slug) or SiteReadings(site.slug)
+        return SiteReadings(site.slug)
 
 
 def current_site_payload(site: Site) -> dict:
@@ -227,9 +231,9 @@ def current_site_payload(site: Site) -> dict:
         current_site_readings(site, now=now),
         now=now,
         stale_after_s=settings.HEATOPS_STALE_AFTER_S,
-        alarms=open_alarms_by_site([site.pk]).get(site.pk, []),
+        alarms=open_alarms_for_sites([site.pk]).get(site.pk, []),
     )
-    status.maintenance = maintenance_by_site([site.pk], at=now).get(site.pk, [])
+    status.maintenance = active_windows_for_sites([site.pk], at=now).get(site.pk, [])
     return render_site(status)
 
 

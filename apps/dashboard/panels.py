@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from apps.telemetry.influx.results import Reading
-from apps.telemetry.pump import SiteReadings
+from apps.telemetry.live import SiteReadings
 
 from .choices import Level
 from .thresholds import CONSUMER_PANEL_WARN, NO_FLOW_M3H, TANK_FULL_PCT, above, flow_lost

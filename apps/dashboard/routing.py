@@ -5,5 +5,4 @@ from . import consumers
 websocket_urlpatterns = [
     path("ws/portfolio/", consumers.PortfolioConsumer.as_asgi()),
     path("ws/sites/<slug:slug>/", consumers.SiteConsumer.as_asgi()),
-    path("ws/alarms/", consumers.AlarmListConsumer.as_asgi()),
 ]

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from apps.telemetry.pump import SiteReadings, stale_after_ms
+from apps.telemetry.live import SiteReadings
+from apps.telemetry.pump import stale_after_ms
 
 from . import panels
 from .choices import Health, Level

@@ -28,6 +28,7 @@ from django.conf import settings
 from apps.telemetry.influx.client import InfluxClient
 from apps.telemetry.influx.errors import InfluxUnavailable, InfluxWriteError
 from apps.telemetry.lineprotocol import INFLUX_PRECISION
+from apps.telemetry.push import push_accepted
 
 from .refusals import ingest_refusal_record
 
@@ -100,13 +101,15 @@ class Spool:
             while files := self._files():
                 for path in files:
                     site, precision = _batch_labels(path)
+                    lines = path.read_bytes()
                     try:
-                        client.write_lines(path.read_bytes(), precision=precision)
+                        client.write_lines(lines, precision=precision)
                     except InfluxUnavailable:
                         return delivered
                     except InfluxWriteError as exc:
                         self._refused(path, site, exc)
                         continue
+                    push_accepted(lines, precision=precision)  # on the live pages now, not at the next read
                     path.unlink()
                     delivered += 1
         return delivered

@@ -1,12 +1,17 @@
 """The telemetry pump: one read of InfluxDB per tick for every site, handed to whoever
-needs live data (the dashboards now, alarm evaluation next).
+needs live data (alarm evaluation, the InfluxDB watch, the live pages).
 
 Each tick asks InfluxDB once for the latest point of every series that has a point in
 the last ``HEATOPS_PUMP_LOOKBACK`` (one query, whatever the number of sites or viewers),
 merges it into the state it keeps (the newest point of each series wins, so a late or
-out-of-order point never rolls a value back), and calls every handler named in
-``HEATOPS_PUMP_HANDLERS`` with the resulting Snapshot. The first read after a start
-looks back ``HEATOPS_PUMP_SEED_LOOKBACK`` so silent series are known, and shown stale.
+out-of-order point never rolls a value back), and calls the tick handlers with the
+resulting Snapshot. The first read after a start looks back ``HEATOPS_PUMP_SEED_LOOKBACK``
+so silent series are known, and shown stale.
+
+Between ticks it waits for the points heatops' ingest endpoint has just stored
+(``push.py``), merges them the same way and calls the push handlers with the sites they
+changed, so those points are on the pages at once rather than at the next read. Which
+handlers run, and in which order, is one list (``HEATOPS_PUMP_PIPELINE``, heatops/pipeline.py).
 
 Time is heatops' clock, never InfluxDB's: ``tick(now=...)`` stamps the snapshot and ends
 the lookback window at ``now`` (the wall clock when not given), so a test, or a replay,
@@ -25,62 +30,15 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from redis.exceptions import RedisError
 
 from .influx.client import InfluxClient, get_client
 from .influx.errors import InfluxError
-from .influx.points import FieldValue
 from .influx.results import Reading
+from .live import SeriesKey, SiteReadings, Snapshot, series_key
+from .push import PushedPoints, readings_of
 
 log = logging.getLogger(__name__)
-
-SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
-
-
-def series_key(measurement: str, tags: dict[str, str]) -> SeriesKey:
-    return measurement, tuple(sorted((k, v) for k, v in tags.items() if k != "site"))
-
-
-@dataclass
-class SiteReadings:
-    """The latest reading of each series of one site, with helpers to read them."""
-
-    slug: str
-    series: dict[SeriesKey, Reading] = field(default_factory=dict)
-
-    def find(self, measurement: str, **tags: str) -> list[Reading]:
-        wanted = set(tags.items())
-        return [r for (m, t), r in self.series.items() if m == measurement and wanted <= set(t)]
-
-    def one(self, measurement: str, **tags: str) -> Reading | None:
-        found = self.find(measurement, **tags)
-        return max(found, key=lambda r: r.time_ms) if found else None
-
-    def value(self, measurement: str, field_name: str, **tags: str) -> FieldValue | None:
-        reading = self.one(measurement, **tags)
-        return None if reading is None else reading.fields.get(field_name)
-
-    def total(self, measurement: str, field_name: str) -> float | None:
-        values = [r.fields[field_name] for r in self.find(measurement) if field_name in r.fields]
-        return float(sum(values)) if values else None
-
-    @property
-    def newest_ms(self) -> int | None:
-        return max((r.time_ms for r in self.series.values()), default=None)
-
-
-@dataclass
-class Snapshot:
-    """What the pump knows after one tick."""
-
-    taken_at: datetime
-    influx_ok: bool
-    error: str = ""
-    sites: dict[str, SiteReadings] = field(default_factory=dict)
-    changed: set[str] = field(default_factory=set)  # sites with a new point this tick
-
-    def site(self, slug: str) -> SiteReadings:
-        return self.sites.get(slug) or SiteReadings(slug)
-
 
 STALE_GRACE_MS = (1_500, 3_000)  # slack past an expected point: half an interval, within these
 
@@ -116,19 +74,35 @@ def stale_after_ms(reading: Reading | None, *, default_s: float) -> int:
     return int(default_s * 1000)
 
 
+Handler = Callable[[Snapshot], None]
+
+
+def pipeline() -> tuple[list[Handler], list[Handler]]:
+    """The tick handlers and the push handlers, in their order (HEATOPS_PUMP_PIPELINE)."""
+    return (
+        list(import_string(settings.HEATOPS_PUMP_PIPELINE + ".TICK_HANDLERS")),
+        list(import_string(settings.HEATOPS_PUMP_PIPELINE + ".PUSH_HANDLERS")),
+    )
+
+
 class TelemetryPump:
     def __init__(
         self,
         *,
         client: InfluxClient | None = None,
-        handlers: Iterable[Callable[[Snapshot], None]] | None = None,
+        handlers: Iterable[Handler] | None = None,
+        push_handlers: Iterable[Handler] | None = None,
         lookback: str | None = None,
         seed_lookback: str | None = None,
     ) -> None:
+        """``handlers`` get every tick's snapshot, ``push_handlers`` every pushed one;
+        both default to the pipeline's (``handlers`` alone given: no push handlers)."""
         self.client = client or get_client()
         if handlers is None:
-            handlers = [import_string(path) for path in settings.HEATOPS_PUMP_HANDLERS]
+            handlers, default_push = pipeline()
+            push_handlers = default_push if push_handlers is None else push_handlers
         self.handlers = list(handlers)
+        self.push_handlers = list(push_handlers or [])
         self.lookback = lookback or settings.HEATOPS_PUMP_LOOKBACK
         self.seed_lookback = seed_lookback or settings.HEATOPS_PUMP_SEED_LOOKBACK
         self.state: dict[str, SiteReadings] = {}
@@ -200,19 +174,40 @@ class TelemetryPump:
             changed.add(slug)
         return changed
 
-    def tick(self, *, now: datetime | None = None) -> Snapshot:
-        """Read once (at ``now``, see ``read``) and hand the snapshot to every handler."""
-        snapshot = self.read(now=now)
-        for handler in self.handlers:
+    def _call(self, handlers: list[Handler], snapshot: Snapshot) -> None:
+        for handler in handlers:
             try:
                 handler(snapshot)
             except Exception:  # one failing consumer of the snapshot must not stop the others
                 log.exception("pump handler %r failed", handler)
+
+    def tick(self, *, now: datetime | None = None) -> Snapshot:
+        """Read once (at ``now``, see ``read``) and hand the snapshot to every tick handler."""
+        snapshot = self.read(now=now)
+        self._call(self.handlers, snapshot)
         self.ticks += 1
         return snapshot
 
+    def take_pushed(self, batches: list[bytes], *, now: datetime | None = None) -> Snapshot | None:
+        """Merge batches the ingest endpoint pushed (``push.py``) and hand the sites they
+        changed to the push handlers. Before the first read, nothing: that read seeds the
+        state, and reads these points too. None if nothing was new."""
+        if not self.seeded:
+            return None
+        now = now or datetime.now(UTC)
+        readings = [reading for batch in batches for reading in readings_of(batch)]
+        changed = self.merge(readings, now=now)
+        if not changed:
+            return None
+        snapshot = Snapshot(taken_at=now, influx_ok=True, sites=self.state, changed=changed, pushed=True)
+        self._call(self.push_handlers, snapshot)
+        return snapshot
+
     def run(self, *, tick_s: float | None = None, max_ticks: int | None = None) -> None:
+        """Tick every ``tick_s``; in between, take what the ingest endpoint pushes as it
+        comes (or just sleep, while Redis is unreachable or nothing handles pushes)."""
         tick_s = tick_s or settings.HEATOPS_PUMP_TICK_S
+        pushed = PushedPoints(max_wait_s=tick_s) if self.push_handlers else None
         was_ok = True
         next_at = time.monotonic()
         while max_ticks is None or self.ticks < max_ticks:
@@ -223,8 +218,39 @@ class TelemetryPump:
                 )
                 was_ok = snapshot.influx_ok
             next_at += tick_s
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            else:
+            if next_at - time.monotonic() <= 0:
                 next_at = time.monotonic()  # running late: do not try to catch up in a burst
+            while (delay := next_at - time.monotonic()) > 0:
+                if pushed is None:
+                    time.sleep(delay)
+                    break
+                self._wait_pushed(pushed, delay)
+
+    def _wait_pushed(self, pushed: PushedPoints, delay: float) -> None:
+        try:
+            batches = pushed.wait(delay)
+            if not pushed.ok:
+                log.info("pushed points: Redis is back")
+            pushed.ok = True
+        except (RedisError, OSError) as exc:
+            if pushed.ok:
+                log.warning("pushed points: Redis unreachable, reading InfluxDB only: %s", exc)
+            pushed.ok = False
+            time.sleep(min(delay, 1.0))
+            return
+        if batches:
+            self.take_pushed(batches)
+
+
+def site_readings_now(slug: str, *, now: datetime, client: InfluxClient | None = None) -> SiteReadings:
+    """One site's latest readings read from InfluxDB now, as the pump's first read after a
+    start would know them (one query; no cadence learnt yet). Raises InfluxError."""
+    pump = TelemetryPump(client=client, handlers=[])
+    readings = pump.client.latest(
+        lookback=pump.seed_lookback,
+        points=settings.HEATOPS_PUMP_SEED_POINTS,
+        tags={"site": slug},
+        now=now,
+    )
+    pump.merge(readings)
+    return pump.state.get(slug) or SiteReadings(slug)

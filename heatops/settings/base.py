@@ -157,13 +157,8 @@ HEATOPS_PUMP_SEED_LOOKBACK = env("HEATOPS_PUMP_SEED_LOOKBACK", "7d")  # first re
 # one tick are all seen), and on the first read after a start.
 HEATOPS_PUMP_POINTS = int(env("HEATOPS_PUMP_POINTS", "3"))
 HEATOPS_PUMP_SEED_POINTS = int(env("HEATOPS_PUMP_SEED_POINTS", "20"))
-# Called in this order with each tick's snapshot: alarms first, so a tick's new alarms are
-# on the pages that tick renders; then the InfluxDB watch; then the live pages.
-HEATOPS_PUMP_HANDLERS = [
-    "apps.alarms.evaluation.evaluate",
-    "apps.alarms.system.influx_watch",
-    "apps.dashboard.live.publish",
-]
+# The module listing what the pump calls after each read and after pushed points, in order.
+HEATOPS_PUMP_PIPELINE = "heatops.pipeline"
 # InfluxDB unreachable this long (seconds): every active site gets a critical alarm.
 HEATOPS_INFLUX_DOWN_ALARM_S = float(env("HEATOPS_INFLUX_DOWN_ALARM_S", "60"))
 HEATOPS_STALE_AFTER_S = float(env("HEATOPS_STALE_AFTER_S", "30"))  # no new point for longer: stale

@@ -8,7 +8,7 @@ from apps.alarms.choices import RuleKind
 from apps.alarms.evaluation import Evaluator
 from apps.alarms.models import AlarmRule
 from apps.telemetry.influx.results import Reading
-from apps.telemetry.pump import SiteReadings, series_key
+from apps.telemetry.live import SiteReadings, series_key
 
 T0 = 1_800_000_000.0
 

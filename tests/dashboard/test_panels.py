@@ -14,7 +14,7 @@ from apps.dashboard.config import SiteConfig
 from apps.dashboard.live import render_site
 from apps.dashboard.status import site_status
 from apps.telemetry.influx.results import Reading
-from apps.telemetry.pump import SiteReadings, series_key
+from apps.telemetry.live import SiteReadings, series_key
 
 pytestmark = pytest.mark.django_db
 

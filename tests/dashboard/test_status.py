@@ -8,7 +8,7 @@ from apps.dashboard.choices import Health, Level
 from apps.dashboard.config import SiteConfig
 from apps.dashboard.status import site_status
 from apps.telemetry.influx.results import Reading
-from apps.telemetry.pump import SiteReadings, series_key
+from apps.telemetry.live import SiteReadings, series_key
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 MS = int(NOW.timestamp() * 1000)

@@ -35,7 +35,6 @@ from apps.accounts.models import SiteAccess
 from apps.alarms import services as alarm_services
 from apps.alarms.choices import AlarmState, RuleKind
 from apps.alarms.models import Alarm, AlarmRule
-from apps.dashboard.live import site_group
 from apps.incidents.models import ActionItem, Incident
 from apps.incidents.services import incident_open
 from apps.maintenance.models import MaintenanceWindow, WorkOrder
@@ -44,6 +43,7 @@ from apps.reports.models import ReportSnapshot
 from apps.reports.services import progress_set
 from apps.runbooks.library import runbooks_seed
 from apps.runbooks.models import RunbookVersion
+from apps.telemetry.live import site_group
 from heatops.asgi import application
 from heatops.routing import websocket_urlpatterns
 
@@ -579,6 +579,8 @@ def test_a_pool_person_is_refused_the_other_sites_sockets_and_hears_nothing_of_i
     school_event = {
         "type": "alarms.update",
         "html": f"<p>{SECRET}</p>",
+        "site_html": f"<p>{SECRET}</p>",
+        "list_html": f"<p>{SECRET}</p>",
         "fired": True,
         "site_slug": world.school.slug,
         "severity": "major",
@@ -609,7 +611,10 @@ def test_a_pool_person_is_refused_the_other_sites_sockets_and_hears_nothing_of_i
         for path, ws in sockets:
             assert await ws.receive_nothing(timeout=0.5), f"{path} forwarded the other site's event"
         # and the same sockets do carry the pool's (the check above is not vacuous)
-        await layer.group_send(site_group(world.pool.pk), {**school_event, "html": "<p>pool</p>"})
+        await layer.group_send(
+            site_group(world.pool.pk),
+            {**school_event, "site_html": "<p>pool</p>", "list_html": "<p>pool</p>"},
+        )
         heard = [path for path, ws in sockets if not await ws.receive_nothing(timeout=1)]
         assert "/ws/sites/pool/" in heard and "/ws/alarms/" in heard, heard
         for _, ws in sockets:
