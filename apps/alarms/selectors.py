@@ -72,17 +72,6 @@ def alarm_list(
     return qs.order_by(*SORTS.get(sort, SORTS["severity"]))
 
 
-def open_alarm_counts(site_ids) -> dict[int, int]:
-    from django.db.models import Count
-
-    rows = (
-        Alarm.objects.filter(site_id__in=site_ids, state__in=OPEN_STATES)
-        .values("site_id")
-        .annotate(n=Count("id"))
-    )
-    return {r["site_id"]: r["n"] for r in rows}
-
-
 def open_alarms_for_sites(site_ids, limit: int = 50) -> dict[int, list[Alarm]]:
     """Each site's open alarms, root cause first: the one that fired first leads (a
     stopped pump before the hot racks it causes), severity breaking ties."""

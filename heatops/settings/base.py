@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
-    "template_partials",
     # heatops' apps in their layer order (docs/architecture.md): each imports only those above it here
     "apps.telemetry",
     "apps.sites",
