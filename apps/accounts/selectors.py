@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from apps.sites.models import Site
 
@@ -19,6 +20,25 @@ def sites_visible_to(user) -> QuerySet[Site]:
 
 def site_visible_to(user, slug: str) -> Site | None:
     return sites_visible_to(user).filter(slug=slug).first()
+
+
+def request_sites(request) -> list[Site]:
+    """The sites the request's person may see, read once per request: the nav (through the
+    ``visible_sites`` context processor) and the page share the one list."""
+    try:
+        return request._heatops_visible_sites
+    except AttributeError:
+        request._heatops_visible_sites = list(sites_visible_to(request.user))
+        return request._heatops_visible_sites
+
+
+def site_visible_or_404(user, slug: str) -> Site:
+    """The site ``slug`` if ``user`` may see it; otherwise 404, the same answer whether it
+    does not exist or is not theirs."""
+    site = site_visible_to(user, slug)
+    if site is None:
+        raise Http404("No such site")
+    return site
 
 
 def people_with_access(site: Site | int):

@@ -19,6 +19,8 @@ class Severity(models.TextChoices):
 
 
 SEVERITY_ORDER = [Severity.CRITICAL, Severity.MAJOR, Severity.MINOR, Severity.WARNING]
+# the severities that mark a site in alarm and a panel row as a problem (the others: check)
+SERIOUS = {Severity.CRITICAL, Severity.MAJOR}
 
 
 class Domain(models.TextChoices):

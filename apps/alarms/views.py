@@ -13,7 +13,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.permissions import ACT_ON_ALARMS, can, role_at
-from apps.accounts.selectors import sites_visible_to
 from apps.accounts.services import PREFIX as PERSONAL_TOKEN_PREFIX
 from apps.accounts.services import personal_token_user
 from heatops.tokens import token_well_formed
@@ -84,7 +83,6 @@ def alarm_list_view(request):
         {
             "alarms": alarms,
             "params": params,
-            "sites": sites_visible_to(request.user),
             "severities": Severity.choices,
             "domains": Domain.choices,
             "states": AlarmState.choices,
@@ -104,7 +102,6 @@ def alarm_detail(request, pk: int):
         {
             "alarm": with_accountable([alarm])[0],
             "events": alarm.events.select_related("user"),
-            "sites": sites_visible_to(request.user),
         },
     )
 

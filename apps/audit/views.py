@@ -1,10 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps.accounts.selectors import site_visible_to, sites_visible_to
+from apps.accounts.selectors import site_visible_or_404
 
 from .models import AuditEntry
 
@@ -12,9 +11,7 @@ from .models import AuditEntry
 @login_required
 @require_GET
 def audit_log(request, slug: str):
-    site = site_visible_to(request.user, slug)
-    if site is None:
-        raise Http404("No such site")
+    site = site_visible_or_404(request.user, slug)
     q = request.GET.get("q", "").strip()
     entries = AuditEntry.objects.filter(site=site).select_related("user")
     if q:
@@ -28,5 +25,5 @@ def audit_log(request, slug: str):
     return render(
         request,
         "audit/log.html",
-        {"site": site, "entries": entries[:500], "q": q, "sites": sites_visible_to(request.user)},
+        {"site": site, "entries": entries[:500], "q": q},
     )

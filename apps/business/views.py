@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.permissions import EDIT_BUSINESS_CASE, can
-from apps.accounts.selectors import site_visible_to, sites_visible_to
+from apps.accounts.selectors import site_visible_or_404
 from apps.reports.periods import local_today
 from apps.telemetry.influx.errors import InfluxError
 
@@ -24,13 +24,6 @@ from .selectors import business_case_of, case_against_reality
 from .services import business_case_save
 
 READ_ONLY = "Your role at this site reads the business case; managers and site administrators change it."
-
-
-def _site_or_404(request, slug: str):
-    site = site_visible_to(request.user, slug)
-    if site is None:
-        raise Http404("No such site")
-    return site
 
 
 def _page(request, site, form=None, status=200):
@@ -61,7 +54,6 @@ def _page(request, site, form=None, status=200):
             "may_edit": may_edit,
             "form": form
             or (BusinessCaseForm(initial=BusinessCaseForm.initial_for(case)) if may_edit else None),
-            "sites": sites_visible_to(request.user),
         },
         status=status,
     )
@@ -70,13 +62,13 @@ def _page(request, site, form=None, status=200):
 @login_required
 @require_GET
 def business_case_page(request, slug: str):
-    return _page(request, _site_or_404(request, slug))
+    return _page(request, site_visible_or_404(request.user, slug))
 
 
 @login_required
 @require_POST
 def business_case_edit(request, slug: str):
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     if not can(request.user, EDIT_BUSINESS_CASE, site):
         raise PermissionDenied(READ_ONLY)
     form = BusinessCaseForm(request.POST)
@@ -105,7 +97,7 @@ def business_case_edit(request, slug: str):
 @login_required
 @require_GET
 def business_case_csv(request, slug: str):
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     case = business_case_of(site)
     if case is None:
         raise Http404("No business case for this site")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from apps.alarms.choices import SERIOUS
 from apps.telemetry.influx.results import Reading
 from apps.telemetry.live import SiteReadings
 
@@ -163,7 +164,7 @@ def row(name: str, measurement: str, reading: Reading | None, ctx: PanelContext,
         marks.append((Level.UNKNOWN, "the reading is old"))
     for alarm in ctx.alarms:
         if _alarm_on(alarm, measurement, reading, asset):
-            level = Level.BAD if alarm.severity in ("critical", "major") else Level.WARN
+            level = Level.BAD if alarm.severity in SERIOUS else Level.WARN
             marks.append((level, f"alarm: {alarm.title}"))
     out.level, out.why = max(marks, key=lambda m: _RANK[m[0]])
     if out.why and out.level in (Level.WARN, Level.BAD) and not out.why.startswith("alarm"):

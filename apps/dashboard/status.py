@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from apps.alarms.choices import SERIOUS, AlarmState
 from apps.telemetry.live import SiteReadings
 from apps.telemetry.pump import stale_after_ms
 
@@ -110,7 +111,7 @@ def site_status(
     stale = newest is None or now_ms - newest > limit(newest_reading)
     levels = {q.level for q in questions}
     alarms = alarms or []
-    unacknowledged = [a for a in alarms if a.state == "firing" and a.severity in ("critical", "major")]
+    unacknowledged = [a for a in alarms if a.state == AlarmState.FIRING and a.severity in SERIOUS]
     if unacknowledged:
         others = len(alarms) - 1
         health = Health.ALARM

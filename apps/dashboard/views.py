@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps.accounts.selectors import site_visible_to, sites_visible_to
+from apps.accounts.selectors import request_sites, site_visible_or_404
 from apps.telemetry.influx.client import get_client
 from apps.telemetry.influx.errors import InfluxError
 
@@ -48,29 +48,22 @@ def _duration_ms(every: str) -> int:
     return int(every[:-1]) * units[every[-1]]
 
 
-def _visible_site_or_404(request, slug: str):
-    site = site_visible_to(request.user, slug)
-    if site is None:
-        raise Http404("No such site")  # the same answer whether it exists or is not yours
-    return site
-
-
 @login_required
 @require_GET
 def portfolio(request):
-    sites = list(sites_visible_to(request.user))
+    sites = request_sites(request)
     tiles = [current_site_payload(site)["tile_html"] for site in sites]
     return render(
         request,
         "dashboard/portfolio.html",
-        {"tiles": tiles, "system_html": current_system_html(), "sites": sites},
+        {"tiles": tiles, "system_html": current_system_html()},
     )
 
 
 @login_required
 @require_GET
 def site_detail(request, slug: str):
-    site = _visible_site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     payload = current_site_payload(site)
     return render(
         request,
@@ -80,7 +73,6 @@ def site_detail(request, slug: str):
             "site_html": payload["site_html"],
             "system_html": current_system_html(),
             "ranges": list(RANGES),
-            "sites": sites_visible_to(request.user),
             "wall": request.GET.get("wall") == "1",  # the plant room's wall screen: one screen, no scrolling
         },
     )
@@ -92,7 +84,7 @@ def site_history(request, slug: str):
     """Chart history for a range, downsampled inside InfluxDB in one request. Empty
     buckets are left out; the page breaks the line where points are further apart than
     ``gap_ms``, so a gap in the data shows as a gap, never as a line across it."""
-    site = _visible_site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     key = request.GET.get("range", "1h")
     if "start" in request.GET:  # an explicit window (an incident's), bucketed like the nearest range
         try:
@@ -162,7 +154,7 @@ def site_history(request, slug: str):
 @login_required
 @require_GET
 def site_capacity(request, slug: str):
-    site = _visible_site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     cfg = SiteConfig.from_site(site)
     now = datetime.now(UTC)
     readings = current_site_readings(site, now=now)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.alarms.choices import OPEN_STATES, Severity
+from apps.alarms.choices import OPEN_STATES, Domain, Severity
 from apps.alarms.models import Alarm
 from apps.alarms.selectors import duration_text, response_times
 from apps.audit.services import audit_record
@@ -25,9 +25,11 @@ OPEN_INCIDENT_STATES = [IncidentState.OPEN, IncidentState.MITIGATED]
 
 def priority_for(alarms) -> str:
     domains = {a.domain for a in alarms}
-    if "safety" in domains or any(a.domain == "thermal" and a.severity == Severity.CRITICAL for a in alarms):
+    if Domain.SAFETY in domains or any(
+        a.domain == Domain.THERMAL and a.severity == Severity.CRITICAL for a in alarms
+    ):
         return PriorityClass.PLANT
-    if "thermal" in domains:
+    if Domain.THERMAL in domains:
         return PriorityClass.HEAT
     return PriorityClass.SERVICE
 
@@ -35,11 +37,11 @@ def priority_for(alarms) -> str:
 def impact_for(alarms) -> str:
     domains = {a.domain for a in alarms}
     parts = []
-    if "thermal" in domains:
+    if Domain.THERMAL in domains:
         parts.append("heat delivery at risk")
-    if "compute" in domains:
+    if Domain.COMPUTE in domains:
         parts.append("compute degraded")
-    if "network" in domains:
+    if Domain.NETWORK in domains:
         parts.append("monitoring blind")
     return ", ".join(parts) or "under assessment"
 

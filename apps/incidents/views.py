@@ -30,9 +30,7 @@ def _incident_or_404(user, pk: int) -> Incident:
 @require_GET
 def incident_list(request):
     incidents = Incident.objects.filter(site__in=sites_visible_to(request.user)).select_related("site")[:200]
-    return render(
-        request, "incidents/list.html", {"incidents": incidents, "sites": sites_visible_to(request.user)}
-    )
+    return render(request, "incidents/list.html", {"incidents": incidents})
 
 
 @login_required
@@ -89,7 +87,6 @@ def incident_detail(request, pk: int):
             "actions": incident.action_items.select_related("owner", "work_order"),
             "can_maintain": can(request.user, MAINTAIN, incident.site),
             "people": people_with_access(incident.site),
-            "sites": sites_visible_to(request.user),
         },
     )
 

@@ -14,24 +14,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.permissions import MAINTAIN, can
-from apps.accounts.selectors import site_visible_to, sites_visible_to
+from apps.accounts.selectors import site_visible_or_404, sites_visible_to
 from apps.alarms.models import Alarm
 from apps.incidents.models import ActionItem
 
 from . import services
-from .choices import WORK_ORDER_NEXT, WorkOrderState
+from .choices import WORK_ORDER_NEXT, WindowState, WorkOrderState
 from .forms import LogEntryForm, WindowForm, WorkOrderForm
 from .models import MaintenanceWindow, WorkOrder
 from .selectors import site_log, site_windows, site_work_orders
 
 READ_ONLY = "Your role at this site can read maintenance but not change it."
-
-
-def _site_or_404(request, slug: str):
-    site = site_visible_to(request.user, slug)
-    if site is None:
-        raise Http404("No such site")
-    return site
 
 
 def _may_change(request, site) -> None:
@@ -73,7 +66,7 @@ def _page(request, site, **forms):
             "active": [
                 w
                 for w in windows
-                if w.state in ("scheduled", "active") and w.starts_at <= now < w.planned_end
+                if w.state in (WindowState.SCHEDULED, WindowState.ACTIVE) and w.starts_at <= now < w.planned_end
             ],
             "log": site_log(site)[:200],
             "work_orders": orders,
@@ -95,7 +88,6 @@ def _page(request, site, **forms):
                 initial={"alarm": alarm.pk if alarm else None, "title": alarm.title if alarm else ""},
             ),
             "alarm": alarm,
-            "sites": sites_visible_to(request.user),
         },
     )
 
@@ -103,7 +95,7 @@ def _page(request, site, **forms):
 @login_required
 @require_GET
 def maintenance_page(request, slug: str):
-    return _page(request, _site_or_404(request, slug))
+    return _page(request, site_visible_or_404(request.user, slug))
 
 
 def _done(request, site, fn, ok: str):
@@ -119,7 +111,7 @@ def _done(request, site, fn, ok: str):
 @login_required
 @require_POST
 def window_create(request, slug: str):
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     _may_change(request, site)
     form = WindowForm(request.POST, site=site)
     if not form.is_valid():
@@ -145,7 +137,7 @@ def window_create(request, slug: str):
 @login_required
 @require_POST
 def window_action(request, slug: str, pk: int, action: str):
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     _may_change(request, site)
     window = MaintenanceWindow.objects.filter(pk=pk, site=site).first()
     if window is None:
@@ -178,7 +170,7 @@ def window_action(request, slug: str, pk: int, action: str):
 @login_required
 @require_POST
 def log_entry_create(request, slug: str):
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     _may_change(request, site)
     form = LogEntryForm(request.POST, site=site)
     if not form.is_valid():
@@ -205,7 +197,7 @@ def log_entry_create(request, slug: str):
 @login_required
 @require_POST
 def work_order_create(request, slug: str):
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     _may_change(request, site)
     form = WorkOrderForm(request.POST, site=site)
     if not form.is_valid():
@@ -233,7 +225,7 @@ def work_order_create(request, slug: str):
 @login_required
 @require_POST
 def work_order_state(request, slug: str, pk: int):
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     _may_change(request, site)
     wo = WorkOrder.objects.filter(pk=pk, site=site).first()
     if wo is None:

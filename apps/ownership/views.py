@@ -3,11 +3,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 
 from apps.accounts.permissions import EDIT_OWNERSHIP, can
-from apps.accounts.selectors import site_visible_to, sites_visible_to
+from apps.accounts.selectors import site_visible_or_404
 
 from .choices import Area, Raci
 from .services import raci_holders, raci_matrix, raci_replace
@@ -16,9 +15,7 @@ from .services import raci_holders, raci_matrix, raci_replace
 @login_required
 def raci_grid(request, slug: str):
     """The site's RACI matrix: everyone who may see the site reads it; staff edit it."""
-    site = site_visible_to(request.user, slug)
-    if site is None:
-        raise Http404("No such site")
+    site = site_visible_or_404(request.user, slug)
     errors = {}
     if request.method == "POST":
         if not can(request.user, EDIT_OWNERSHIP, site):
@@ -62,7 +59,6 @@ def raci_grid(request, slug: str):
             "can_edit": can(request.user, EDIT_OWNERSHIP, site),
             "reason_error": " ".join(errors.get("reason", [])),
             "reason": request.POST.get("reason", "") if errors else "",
-            "sites": sites_visible_to(request.user),
             "errors": errors,
         },
     )

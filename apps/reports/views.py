@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.selectors import site_visible_to, sites_visible_to
+from apps.accounts.selectors import request_sites, site_visible_or_404, site_visible_to, sites_visible_to
 from apps.telemetry.influx.errors import InfluxError
 
 from . import presentation
@@ -20,13 +20,6 @@ from .periods import Period, month_period, parse_month
 from .selectors import RANKINGS, default_month, portfolio_month, portfolio_totals, ranking, site_report
 from .services import progress_get, progress_set
 from .tasks import report_publish_task
-
-
-def _site_or_404(request, slug: str):
-    site = site_visible_to(request.user, slug)
-    if site is None:
-        raise Http404("No such site")  # the same answer whether it exists or is not yours
-    return site
 
 
 def _month_or_404(value: str) -> tuple[int, int]:
@@ -49,7 +42,7 @@ def may_publish(user) -> bool:
 @login_required
 @require_GET
 def portfolio(request):
-    sites = list(sites_visible_to(request.user))
+    sites = request_sites(request)
     month = request.GET.get("month") or "{:04d}-{:02d}".format(*default_month(sites=sites))
     try:
         year, mon = parse_month(month)
@@ -83,7 +76,6 @@ def portfolio(request):
             "totals": totals,
             "totals_display": presentation.totals_display(totals) if totals else None,
             "error": error,
-            "sites": sites,
         },
         status=503 if error else 200,
     )
@@ -93,7 +85,7 @@ def portfolio(request):
 @require_GET
 def portfolio_csv(request, month: str):
     year, mon = _month_or_404(month)
-    sites = list(sites_visible_to(request.user))
+    sites = request_sites(request)
     try:
         rows = portfolio_month(sites=sites, year=year, month=mon) if sites else []
     except InfluxError as exc:
@@ -104,7 +96,7 @@ def portfolio_csv(request, month: str):
 @login_required
 @require_GET
 def site_month(request, slug: str, month: str):
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     year, mon = _month_or_404(month)
     period = month_period(site.timezone, year, mon)
     try:
@@ -113,7 +105,7 @@ def site_month(request, slug: str, month: str):
         return render(
             request,
             "reports/site.html",
-            {"site": site, "period": period, "error": str(exc), "sites": sites_visible_to(request.user)},
+            {"site": site, "period": period, "error": str(exc)},
             status=503,
         )
     context.update(
@@ -123,7 +115,6 @@ def site_month(request, slug: str, month: str):
                 site=site, period_start=period.start, period_end=period.end
             ).defer("pdf", "csv"),
             "may_publish": may_publish(request.user),
-            "sites": sites_visible_to(request.user),
         }
     )
     return render(request, "reports/site.html", context)
@@ -132,7 +123,7 @@ def site_month(request, slug: str, month: str):
 @login_required
 @require_GET
 def site_month_csv(request, slug: str, month: str):
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     year, mon = _month_or_404(month)
     try:
         report = site_report(site=site, period=month_period(site.timezone, year, mon), compare=False)
@@ -145,7 +136,7 @@ def site_month_csv(request, slug: str, month: str):
 @require_GET
 def site_range_csv(request, slug: str):
     """Any range of whole local days: ?start=YYYY-MM-DD&end=YYYY-MM-DD (end excluded)."""
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     try:
         period = Period(
             date.fromisoformat(request.GET.get("start", "")),
@@ -168,7 +159,7 @@ def site_range_csv(request, slug: str):
 def site_month_pdf(request, slug: str, month: str):
     from .services import report_pdf
 
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     year, mon = _month_or_404(month)
     try:
         report = site_report(site=site, period=month_period(site.timezone, year, mon))
@@ -198,7 +189,7 @@ def snapshot_file(request, pk: int, kind: str):
 def publish(request, slug: str, month: str):
     """Enqueue publishing (compute, print, save a new version, email) and answer with the
     progress fragment, which polls until the job is done."""
-    site = _site_or_404(request, slug)
+    site = site_visible_or_404(request.user, slug)
     _month_or_404(month)
     if not may_publish(request.user):
         return HttpResponse("You may not publish reports.", status=403)

@@ -5,8 +5,6 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps.accounts.selectors import sites_visible_to
-
 from .models import Runbook
 
 
@@ -16,7 +14,7 @@ def runbook_list(request):
     return render(
         request,
         "runbooks/list.html",
-        {"runbooks": Runbook.objects.prefetch_related("versions"), "sites": sites_visible_to(request.user)},
+        {"runbooks": Runbook.objects.prefetch_related("versions")},
     )
 
 
@@ -34,6 +32,5 @@ def runbook_detail(request, pk: int):
             "runbook": runbook,
             "current": versions[0] if versions else None,
             "versions": versions,
-            "sites": sites_visible_to(request.user),
         },
     )
