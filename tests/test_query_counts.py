@@ -13,7 +13,6 @@ from django.urls import reverse
 from apps.alarms.choices import AlarmState, Domain, RuleKind
 from apps.alarms.models import AccountableNotAttached, Alarm, AlarmRule
 from apps.alarms.selectors import with_accountable
-from apps.incidents.models import Incident
 from apps.incidents.services import incident_open
 from apps.ownership.choices import Area, Raci
 from apps.ownership.models import Assignment, Team
@@ -33,7 +32,9 @@ PAGES = {
 def owner(django_user_model, demo_sites):
     """A superuser who sees every site, Accountable for the thermal area of each; a team is
     Accountable for alarm response, which the other domains fall back to."""
-    user = django_user_model.objects.create_superuser("owner", password="x", first_name="Olu", last_name="Ade")
+    user = django_user_model.objects.create_superuser(
+        "owner", password="x", first_name="Olu", last_name="Ade"
+    )
     for site in demo_sites.values():
         team = Team.objects.create(name=f"Duty team {site.slug}")
         Assignment.objects.create(site=site, area=Area.ALARM_RESPONSE, role=Raci.ACCOUNTABLE, team=team)
@@ -114,9 +115,9 @@ def test_a_page_of_alarms_costs_the_same_queries_for_one_alarm_as_for_fifty(
     assert html.count("Accountable: <strong>Olu Ade</strong>") == thermal * cards // n
     assert html.count("Accountable: <strong>Duty team") == cards - thermal * cards // n
 
+
 def test_an_alarm_read_without_its_accountable_attached_says_so(demo_sites, owner, now):
     alarm = open_alarms(demo_sites["pool"], 1, now=now)[0]
     with pytest.raises(AccountableNotAttached):
         alarm.accountable  # noqa: B018
     assert with_accountable([alarm])[0].accountable == "Duty team pool"  # compute: alarm response's
-

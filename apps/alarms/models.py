@@ -9,7 +9,7 @@ from apps.assets.models import Asset
 from apps.sites.models import Site
 from apps.telemetry import schema
 
-from .choices import OPEN_STATES, AlarmState, Domain, EventKind, RuleKind, Severity
+from .choices import OPEN_STATES, AlarmState, Domain, EventKind, RuleKind, Severity, Transition
 
 CONDITION_OPS = {">", "<", ">=", "<=", "rising", "falling", "steady"}
 
@@ -243,6 +243,35 @@ class AlarmEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()}"
+
+
+class AlarmNotification(models.Model):
+    """One notification of one transition of an alarm on one channel (the email of the
+    level's people, or one webhook): recorded before it is sent, in the same transaction,
+    so a task run twice sends it once. The key is (alarm, transition, level, channel)."""
+
+    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="notifications")
+    transition = models.CharField(max_length=14, choices=Transition.choices)
+    level = models.PositiveSmallIntegerField()
+    channel = models.CharField(max_length=40, help_text='"email", or "webhook:<id>".')
+    recipients = models.TextField(blank=True, help_text="The addresses emailed, or the webhook's name.")
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Email: when it was sent. Webhook: when the receiver took it, or it was refused.",
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alarm", "transition", "level", "channel"], name="one_notification_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"alarm {self.alarm_id} {self.transition} level {self.level} by {self.channel}"
 
 
 class OnCall(models.Model):

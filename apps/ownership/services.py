@@ -119,4 +119,3 @@ def escalation_chain(site: Site, domain: str) -> list[list]:
         if chain:
             return chain
     return []
-

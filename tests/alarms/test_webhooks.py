@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from apps.alarms import services
 from apps.alarms.choices import RuleKind
-from apps.alarms.models import AlarmEvent, AlarmRule, Webhook
+from apps.alarms.models import AlarmEvent, AlarmNotification, AlarmRule, Webhook
 from apps.alarms.notify import sign, verify_signature
-from apps.alarms.tasks import alarm_webhook_task
+from apps.alarms.tasks import alarm_notify_task, alarm_webhook_task
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.received.append((dict(self.headers), body))
-        self.send_response(204)
+        failing = self.server.failures > 0
+        self.server.failures -= failing
+        self.send_response(500 if failing else 204)
         self.end_headers()
 
     def log_message(self, *args):
@@ -36,10 +38,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class Receiver(ThreadingHTTPServer):
-    """A webhook receiver on loopback that counts every connection made to it."""
+    """A webhook receiver on loopback that counts every connection made to it, and answers
+    500 to the first ``failures`` requests."""
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.failures = 0
         self.connections = 0
         self.received: list[tuple[dict, bytes]] = []
 
@@ -162,17 +166,33 @@ def test_an_allowed_host_receives_it_at_the_address_checked_with_its_own_host_na
 def test_every_attempt_at_one_notification_carries_the_same_delivery_id(
     rule, receiver, settings, django_capture_on_commit_callbacks
 ):
-    """A retry (or a task run twice) sends the same id, in a header and in the signed body,
-    so the receiver can drop repeats; another notification has another id."""
+    """A retry sends the same id, in a header and in the signed body, so the receiver can
+    drop repeats; another notification has another id."""
     settings.HEATOPS_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
-    hook = Webhook.objects.create(name="bridge", url=f"http://127.0.0.1:{receiver.server_port}/h", secret="s")
     alarm = fire(rule, django_capture_on_commit_callbacks)
-    alarm_webhook_task(alarm.pk, "fired", 1, hook.pk)  # the same notification once more
+    hook = Webhook.objects.create(name="bridge", url=f"http://127.0.0.1:{receiver.server_port}/h", secret="s")
+    receiver.failures = 1  # the first attempt is answered 500, and retried (at once, run eagerly)
+    alarm_webhook_task.apply(args=(alarm.pk, "fired", 1, hook.pk), throw=False)
     with django_capture_on_commit_callbacks(execute=True):
         services.alarm_acknowledge(alarm=alarm, user=None)
     ids = [(h["X-Heatops-Delivery"], json.loads(b)["delivery"]) for h, b in receiver.received]
     assert [header == body for header, body in ids] == [True, True, True]
     assert ids[0] == ids[1] and ids[2] != ids[0]
+
+
+def test_a_notification_task_run_twice_posts_each_webhook_once(
+    rule, receiver, settings, django_capture_on_commit_callbacks
+):
+    """A redelivered task (the worker died after sending, before Celery heard it finished)
+    posts nothing again, whether it is the notification or the webhook's send."""
+    settings.HEATOPS_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
+    hook = Webhook.objects.create(name="bridge", url=f"http://127.0.0.1:{receiver.server_port}/h", secret="s")
+    alarm = fire(rule, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        alarm_notify_task(alarm.pk, "fired", 1)
+    alarm_webhook_task(alarm.pk, "fired", 1, hook.pk)
+    assert len(receiver.received) == 1
+    assert AlarmNotification.objects.get(alarm=alarm, channel=f"webhook:{hook.pk}").done_at is not None
 
 
 def test_a_receiver_refuses_a_signature_older_than_five_minutes():
