@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.flash import flash_outcome
 from apps.accounts.permissions import ACT_ON_INCIDENTS, MAINTAIN, can
 from apps.accounts.selectors import people_with_access, sites_visible_to
 from apps.alarms.selectors import alarms_visible_to, with_accountable
@@ -94,12 +95,7 @@ def incident_detail(request, pk: int):
 def _act(request, incident, fn, ok: str):
     if not can(request.user, ACT_ON_INCIDENTS, incident.site):
         raise PermissionDenied("Your role at this site can read incidents but not change them.")
-    try:
-        fn()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, ok)
+    flash_outcome(request, fn, ok)
     return redirect("incidents:incident_detail", pk=incident.pk)
 
 

@@ -7,14 +7,15 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.flash import flash_outcome
 from apps.accounts.permissions import MAINTAIN, can
-from apps.accounts.selectors import site_visible_or_404, sites_visible_to
+from apps.accounts.selectors import people_with_access, site_visible_or_404, sites_visible_to
 from apps.alarms.models import Alarm
 from apps.incidents.models import ActionItem
 
@@ -40,8 +41,6 @@ def _errors(form) -> str:
 
 
 def _person(site, pk):
-    from apps.accounts.selectors import people_with_access
-
     return people_with_access(site).filter(pk=pk).first() if pk else None
 
 
@@ -66,7 +65,8 @@ def _page(request, site, **forms):
             "active": [
                 w
                 for w in windows
-                if w.state in (WindowState.SCHEDULED, WindowState.ACTIVE) and w.starts_at <= now < w.planned_end
+                if w.state in (WindowState.SCHEDULED, WindowState.ACTIVE)
+                and w.starts_at <= now < w.planned_end
             ],
             "log": site_log(site)[:200],
             "work_orders": orders,
@@ -99,29 +99,33 @@ def maintenance_page(request, slug: str):
 
 
 def _done(request, site, fn, ok: str):
-    try:
-        fn()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, ok)
+    flash_outcome(request, fn, ok)
     return redirect("maintenance:maintenance", slug=site.slug)
+
+
+def _submit(request, slug: str, form_class, *, form_name: str, refused: str, change, ok: str):
+    """What the three forms share: the site must be visible and the role allowed; a form
+    that does not validate comes back with its errors; ``change(site, cleaned_data)``
+    calls the service."""
+    site = site_visible_or_404(request.user, slug)
+    _may_change(request, site)
+    form = form_class(request.POST, site=site)
+    if not form.is_valid():
+        messages.error(request, refused + _errors(form))
+        return _page(request, site, **{form_name: form})
+    return _done(request, site, lambda: change(site, form.cleaned_data), ok)
 
 
 @login_required
 @require_POST
 def window_create(request, slug: str):
-    site = site_visible_or_404(request.user, slug)
-    _may_change(request, site)
-    form = WindowForm(request.POST, site=site)
-    if not form.is_valid():
-        messages.error(request, "The window was not scheduled: " + _errors(form))
-        return _page(request, site, window_form=form)
-    d = form.cleaned_data
-    return _done(
+    return _submit(
         request,
-        site,
-        lambda: services.window_schedule(
+        slug,
+        WindowForm,
+        form_name="window_form",
+        refused="The window was not scheduled: ",
+        change=lambda site, d: services.window_schedule(
             site=site,
             asset=d["asset"],
             reason=d["reason"],
@@ -130,7 +134,7 @@ def window_create(request, slug: str):
             planned_end=d["planned_end"],
             user=request.user,
         ),
-        "Maintenance window scheduled.",
+        ok="Maintenance window scheduled.",
     )
 
 
@@ -170,17 +174,13 @@ def window_action(request, slug: str, pk: int, action: str):
 @login_required
 @require_POST
 def log_entry_create(request, slug: str):
-    site = site_visible_or_404(request.user, slug)
-    _may_change(request, site)
-    form = LogEntryForm(request.POST, site=site)
-    if not form.is_valid():
-        messages.error(request, "Nothing was logged: " + _errors(form))
-        return _page(request, site, log_form=form)
-    d = form.cleaned_data
-    return _done(
+    return _submit(
         request,
-        site,
-        lambda: services.log_entry_add(
+        slug,
+        LogEntryForm,
+        form_name="log_form",
+        refused="Nothing was logged: ",
+        change=lambda site, d: services.log_entry_add(
             site=site,
             kind=d["kind"],
             asset=d["asset"],
@@ -190,35 +190,30 @@ def log_entry_create(request, slug: str):
             readings=d["readings"],
             user=request.user,
         ),
-        "Logged.",
+        ok="Logged.",
     )
 
 
 @login_required
 @require_POST
 def work_order_create(request, slug: str):
-    site = site_visible_or_404(request.user, slug)
-    _may_change(request, site)
-    form = WorkOrderForm(request.POST, site=site)
-    if not form.is_valid():
-        messages.error(request, "No work order was opened: " + _errors(form))
-        return _page(request, site, work_order_form=form)
-    d = form.cleaned_data
-    alarm = Alarm.objects.filter(pk=d["alarm"], site=site).first() if d["alarm"] else None
-    return _done(
+    return _submit(
         request,
-        site,
-        lambda: services.work_order_create(
+        slug,
+        WorkOrderForm,
+        form_name="work_order_form",
+        refused="No work order was opened: ",
+        change=lambda site, d: services.work_order_create(
             site=site,
             title=d["title"],
             description=d["description"],
             asset=d["asset"],
             assignee=_person(site, d["assignee"]),
             due=d["due"],
-            alarm=alarm,
+            alarm=Alarm.objects.filter(pk=d["alarm"], site=site).first() if d["alarm"] else None,
             user=request.user,
         ),
-        "Work order opened.",
+        ok="Work order opened.",
     )
 
 
@@ -252,10 +247,9 @@ def work_order_from_action_item(request, pk: int):
     if item is None:
         raise Http404("No such action item")
     _may_change(request, item.incident.site)
-    try:
-        wo = services.work_order_from_action_item(action_item=item, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{wo} opened from the action item.")
+    flash_outcome(
+        request,
+        lambda: services.work_order_from_action_item(action_item=item, user=request.user),
+        lambda wo: f"{wo} opened from the action item.",
+    )
     return redirect("incidents:incident_detail", pk=item.incident_id)

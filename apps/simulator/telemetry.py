@@ -61,13 +61,7 @@ def site_points(
     # the heat exchanger, return the cooler water coming back to the racks' inlets
     supply = model.stuck_supply if model.stuck_supply is not None else r2(model.t_rack)
     ret = r2(model.t_inlet)
-    fields = {
-        "supply_temp_c": supply,
-        "return_temp_c": ret,
-        "delta_t_k": r2(supply - ret),
-        "flow_m3h": r3(model.flow),
-    }
-    add(Point("loop", model.primary_tags, fields, ns))
+    add(_loop_point(model.primary_tags, supply, ret, model.flow, ns))
     running = FaultKind.PUMP_FAILURE not in faults
     pump = spec.pump
     speed_pct = 100.0 * model.flow / pump.max_flow_m3h if running else 0.0
@@ -81,13 +75,7 @@ def site_points(
     if spec.heat_exchanger.tags is not None:
         fields = {"heat_kw": r3(out.q_hx), "approach_k": r2(model.t_rack - out.secondary_supply)}
         add(Point("heat_exchanger", spec.heat_exchanger.tags, fields, ns))
-    fields = {
-        "supply_temp_c": sec_supply,
-        "return_temp_c": sec_return,
-        "delta_t_k": r2(sec_supply - sec_return),
-        "flow_m3h": r3(out.secondary_flow),
-    }
-    add(Point("loop", model.secondary_tags, fields, ns))
+    add(_loop_point(model.secondary_tags, sec_supply, sec_return, out.secondary_flow, ns))
 
     # heat pump: heat out = heat in + electricity in
     hp = spec.heat_pump
@@ -152,3 +140,9 @@ def site_points(
     fields = {"it_power_kw": r3(it_power), "total_power_kw": r3(total)}
     add(Point("facility", model.site_tags, fields, ns))
     return points
+
+
+def _loop_point(tags, supply: float, ret: float, flow: float, ns: int) -> Point:
+    """A loop's point: its temperatures (already rounded), their difference and its flow."""
+    fields = {"supply_temp_c": supply, "return_temp_c": ret, "delta_t_k": r2(supply - ret), "flow_m3h": r3(flow)}
+    return Point("loop", tags, fields, ns)
