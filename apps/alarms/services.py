@@ -223,14 +223,19 @@ def alarm_acknowledge(*, alarm: Alarm, user, note: str = "", now: datetime | Non
     return locked
 
 
+def _locked_unresolved(alarm: Alarm) -> Alarm:
+    locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
+    if locked.state == AlarmState.RESOLVED:
+        raise AlarmConflict("This alarm is already resolved.")
+    return locked
+
+
 def alarm_resolve(*, alarm: Alarm, user, note: str, now: datetime | None = None) -> Alarm:
     if not note.strip():
         raise AlarmConflict("Say what was done: resolving by hand needs a note.")
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
-        if locked.state == AlarmState.RESOLVED:
-            raise AlarmConflict("This alarm is already resolved.")
+        locked = _locked_unresolved(alarm)
         _resolve(locked, now=now, user=user, note=note.strip())
     return locked
 
@@ -242,9 +247,7 @@ def alarm_shelve(*, alarm: Alarm, user, minutes: int, reason: str, now: datetime
         raise AlarmConflict("Shelve for between 1 minute and 7 days.")
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
-        if locked.state == AlarmState.RESOLVED:
-            raise AlarmConflict("This alarm is already resolved.")
+        locked = _locked_unresolved(alarm)
         locked.state = AlarmState.SHELVED
         locked.shelved_until, locked.shelved_reason = now + timedelta(minutes=minutes), reason.strip()
         locked.next_escalation_at = None

@@ -5,13 +5,8 @@ from .models import AuditEntry
 from .services import audit_record, snapshot
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only: the log cannot be edited from any UI."""
-
-    list_display = ("at", "site", "user", "action", "object_repr", "reason")
-    list_filter = ("site", "action")
-    search_fields = ("object_repr", "reason", "user__username", "action")
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows nobody adds, changes or deletes from the admin: they are records."""
 
     def has_add_permission(self, request):
         return False
@@ -21,6 +16,15 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """Read-only: the log cannot be edited from any UI."""
+
+    list_display = ("at", "site", "user", "action", "object_repr", "reason")
+    list_filter = ("site", "action")
+    search_fields = ("object_repr", "reason", "user__username", "action")
 
 
 class ReasonForm(forms.ModelForm):

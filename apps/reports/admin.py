@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from apps.audit.admin import ReadOnlyAdmin
+
 from .models import ReportDelivery, ReportRecipient, ReportSnapshot
 
 
@@ -24,7 +26,7 @@ class ReportDeliveryInline(admin.TabularInline):
 
 
 @admin.register(ReportSnapshot)
-class ReportSnapshotAdmin(admin.ModelAdmin):
+class ReportSnapshotAdmin(ReadOnlyAdmin):
     """Read-only: a published report never changes; publishing again makes a new version."""
 
     list_display = ("site", "label", "version", "created_at", "created_by")
@@ -42,12 +44,3 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     inlines = [ReportDeliveryInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
