@@ -13,7 +13,7 @@ alarm) is made site-scoped when it is registered, so no admin can forget it:
   way, so nothing can be attached to another site;
 - view, change and delete permission is refused for another site's object.
 
-Personal API tokens belong to a person rather than a site: non-superusers see and issue
+Personal API tokens and calendar feeds belong to a person rather than a site: non-superusers see and issue
 only their own. Superusers see everything. Models with neither (teams, runbooks, users)
 are the same for every staff member.
 """
@@ -28,7 +28,7 @@ from django.db.models.base import ModelBase
 from apps.accounts.selectors import sites_visible_to
 
 # Models scoped by the person they belong to rather than a site: model label -> field.
-PERSONAL = {"accounts.personaltoken": "user"}
+PERSONAL = {"accounts.personaltoken": "user", "ownership.calendarfeed": "user"}
 
 
 def site_path(model: type[Model]) -> str | None:

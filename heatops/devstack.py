@@ -58,12 +58,13 @@ class Stack:
     def serve(
         self, application: str, name: str, *, ready_path: str | None = None, daphne_args: tuple[str, ...] = ()
     ) -> str:
-        """Start Daphne serving ``application`` (a dotted path) with the stack's env on a free
-        port; return its URL once it answers ``ready_path`` (or, without one, once the port is
-        open). It is stopped with the stack. ``daphne_args`` go to Daphne (``--access-log``)."""
+        """Start Daphne (as heatops.web, whose access log masks feed tokens) serving
+        ``application`` (a dotted path) with the stack's env on a free port; return its URL
+        once it answers ``ready_path`` (or, without one, once the port is open). It is
+        stopped with the stack. ``daphne_args`` go to Daphne (``--access-log``)."""
         port = free_port()
         self.procs[name] = _spawn(
-            ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *daphne_args, application],
+            ["-m", "heatops.web", "-b", "127.0.0.1", "-p", str(port), *daphne_args, application],
             self.env,
             self.root,
             name,

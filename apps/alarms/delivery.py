@@ -64,7 +64,7 @@ def alarm_notify(
                 created_at=now,
             ):
                 transaction.on_commit(partial(queue_webhook, hook.pk))
-    to = recipients(alarm, transition, level)
+    to = recipients(alarm, transition, level, now=now)  # a rotation: whoever is on call now
     if not to:
         return
     with transaction.atomic():

@@ -15,6 +15,7 @@ import hmac
 import json
 import time
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Q
@@ -61,14 +62,15 @@ def delivery_id(alarm: Alarm, transition: str, level: int, webhook_id: int) -> s
     return str(uuid.uuid5(_DELIVERY_NAMESPACE, name))
 
 
-def call_chain(alarm: Alarm) -> list[list]:
-    """People to call, level by level: the site's RACI for the alarm's area (Responsible,
-    then Accountable); a site without RACI for it falls back to its on-call list. Only
-    people with access to the site are called."""
+def call_chain(alarm: Alarm, *, now: datetime) -> list[list]:
+    """People to call at ``now``, level by level: the site's RACI for the alarm's area
+    (Responsible, a rotation's being whoever is on call at ``now``, then Accountable); a
+    site without RACI for it falls back to its on-call list. Only people with access to
+    the site are called."""
     from apps.accounts.selectors import people_with_access
     from apps.ownership.services import escalation_chain
 
-    chain = escalation_chain(alarm.site, alarm.domain)
+    chain = escalation_chain(alarm.site, alarm.domain, now=now)
     if chain:
         return chain
     levels: dict[int, list] = {}
@@ -78,10 +80,11 @@ def call_chain(alarm: Alarm) -> list[list]:
     return [levels[k] for k in sorted(levels)]
 
 
-def recipients(alarm: Alarm, transition: str, level: int) -> list[str]:
-    """Fired or escalated: the people of that level (the last level again past the end of
-    the chain). Acknowledged or resolved: everyone called so far, so nobody keeps at it."""
-    chain = call_chain(alarm)
+def recipients(alarm: Alarm, transition: str, level: int, *, now: datetime) -> list[str]:
+    """Fired or escalated: the people of that level at ``now`` (the last level again past
+    the end of the chain). Acknowledged or resolved: everyone of the levels called so far,
+    as the chain stands at ``now``, so nobody keeps at it."""
+    chain = call_chain(alarm, now=now)
     if not chain:
         return []
     if transition in ("fired", "escalated"):

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts.permissions import ACT_ON_ALARMS, can, role_at
 from apps.accounts.services import PREFIX as PERSONAL_TOKEN_PREFIX
 from apps.accounts.services import personal_token_user
+from apps.ownership.selectors import on_call_for
 from heatops.tokens import token_well_formed
 
 from . import services
@@ -102,6 +104,7 @@ def alarm_detail(request, pk: int):
         {
             "alarm": with_accountable([alarm])[0],
             "events": alarm.events.select_related("user"),
+            "on_call": on_call_for(alarm.site, alarm.domain, now=timezone.now()),
         },
     )
 

@@ -8,12 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.flash import flash_outcome
 from apps.accounts.permissions import ACT_ON_INCIDENTS, MAINTAIN, can
 from apps.accounts.selectors import people_with_access, sites_visible_to
 from apps.alarms.selectors import alarms_visible_to, with_accountable
+from apps.ownership.selectors import on_call_for
 from apps.runbooks.models import RunbookVersion
 
 from . import services
@@ -85,6 +87,8 @@ def incident_detail(request, pk: int):
             },
             "next_states": sorted(services.NEXT_STATES[incident.state]),
             "still_active": services.incident_alarms_still_active(incident),
+            # who answers for it now: the rotation of its first alarm's area
+            "on_call": on_call_for(incident.site, alarms[0].domain if alarms else None, now=timezone.now()),
             "actions": incident.action_items.select_related("owner", "work_order"),
             "can_maintain": can(request.user, MAINTAIN, incident.site),
             "people": people_with_access(incident.site),

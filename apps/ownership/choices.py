@@ -25,3 +25,11 @@ AREA_OF_DOMAIN = {
     "network": Area.ALARM_RESPONSE,
     "safety": Area.SAFETY,
 }
+
+
+class RotationKind(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    DAILY = "daily", "Daily"
+
+
+PERIOD_DAYS = {RotationKind.WEEKLY: 7, RotationKind.DAILY: 1}

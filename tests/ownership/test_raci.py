@@ -67,7 +67,7 @@ def test_a_notification_reaches_the_responsible_then_the_accountable(
     grid = full_grid(crew)
     grid[Area.THERMAL] = {Raci.RESPONSIBLE: [f"t:{team.pk}"], Raci.ACCOUNTABLE: [f"u:{crew['alan'].pk}"]}
     raci_replace(site=pool, grid=grid)
-    assert [[u.username for u in level] for level in escalation_chain(pool, "thermal")] == [
+    assert [[u.username for u in level] for level in escalation_chain(pool, "thermal", now=now)] == [
         ["cora"],
         ["alan"],
     ]

@@ -38,7 +38,7 @@ from apps.alarms.models import Alarm, AlarmRule
 from apps.incidents.models import ActionItem, Incident
 from apps.incidents.services import incident_open
 from apps.maintenance.models import MaintenanceWindow, WorkOrder
-from apps.ownership.models import Assignment
+from apps.ownership.models import Assignment, Rotation, RotationMember, RotationOverride, Team
 from apps.reports.models import ReportSnapshot
 from apps.reports.services import progress_set
 from apps.runbooks.library import runbooks_seed
@@ -120,6 +120,21 @@ ROUTES: dict[str, tuple[str, object]] = {
     "alarms:api_alarm_list": ("token", None),
     "alarms:api_alarm_ack": ("token", lambda w: {"pk": w.school_alarm.pk}),
     "ownership:raci": ("login", lambda w: {"slug": w.school.slug}),
+    "ownership:rotations": ("login", None),
+    "ownership:feed_issue": ("login", None),
+    "ownership:feed_revoke": ("login", None),
+    "ownership:rotation": ("login", lambda w: {"pk": school_rotation(w)["rotation"].pk}),
+    "ownership:rotation_ics": ("login", lambda w: {"pk": school_rotation(w)["rotation"].pk}),
+    "ownership:override_add": ("login", lambda w: {"pk": school_rotation(w)["rotation"].pk}),
+    "ownership:override_remove": (
+        "login",
+        lambda w: {"pk": school_rotation(w)["rotation"].pk, "override": school_rotation(w)["override"].pk},
+    ),
+    # the school person's rotation, with a token that is not theirs: as for anyone, 404
+    "ownership:rotation_feed": (
+        "public",
+        lambda w: {"pk": school_rotation(w)["rotation"].pk, "token": "hcal_" + "A" * 43},
+    ),
     "incidents:incident_list": ("login", None),
     "incidents:incident_detail": ("login", lambda w: {"pk": w.school_incident.pk}),
     "incidents:incident_note": ("login", lambda w: {"pk": w.school_incident.pk}),
@@ -163,6 +178,31 @@ ROUTES: dict[str, tuple[str, object]] = {
         lambda w: {"pk": school_maintenance(w)["action_item"].pk},
     ),
 }
+
+
+def school_rotation(w) -> dict:
+    """The school's on-call rotation (Responsible for its alarms) and an override of it."""
+    from django.utils import timezone
+
+    rotation = Rotation.objects.filter(name__startswith=SECRET).first()
+    if rotation is None:
+        team = Team.objects.create(name=f"{SECRET} on-call")
+        team.members.add(w.school_person)
+        rotation = Rotation.objects.create(
+            team=team, name=f"{SECRET} weekly", handover_time="09:00", starts_on=date(2026, 1, 5)
+        )
+        RotationMember.objects.create(rotation=rotation, user=w.school_person)
+        Assignment.objects.create(site=w.school, area="alarm_response", role="R", rotation=rotation)
+        now = timezone.now()
+        RotationOverride.objects.create(
+            rotation=rotation,
+            user=w.school_person,
+            starts_at=now + timedelta(days=1),
+            ends_at=now + timedelta(days=2),
+            reason=f"{SECRET} swap",
+            created_at=now,
+        )
+    return {"rotation": rotation, "override": rotation.overrides.get()}
 
 
 def school_maintenance(w) -> dict:
@@ -347,6 +387,9 @@ def school_ids_body(w: World) -> dict:
         "assignee": person,
         "performed_by": person,
         "asset": "",
+        "user": person,
+        "starts_at": "2030-01-01T09:00",
+        "ends_at": "2030-01-02T09:00",
         **{
             f"{area}-{role}": [f"u:{person}"]
             for area in ("thermal", "compute", "maintenance")
@@ -372,6 +415,7 @@ def school_untouched(w: World) -> None:
     assert (order.state, order.assignee_id) == (w.school_work_order.state, None)
     assert not WorkOrder.objects.filter(action_item=w.school_action_item).exists()
     assert WorkOrder.objects.filter(site=w.school).count() == 1
+    assert list(RotationOverride.objects.values_list("user", flat=True)) in ([], [w.school_person.pk])
 
 
 # --- anonymous ---------------------------------------------------------------------------
@@ -382,6 +426,7 @@ PUBLIC = {
     "accounts:logout": {"GET": {405}, "POST": {302}},
     "ingest:ping": {"GET": {204}, "POST": {204}},  # as InfluxDB answers: no site named
     "ingest_v1:ping": {"GET": {204}, "POST": {204}},
+    "ownership:rotation_feed": {"GET": {404}, "POST": {405}},  # names nothing, logs no path
 }
 REFUSED = {401, 403, 404, 405}
 

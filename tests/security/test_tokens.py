@@ -8,12 +8,16 @@ stored rows hold only the hash (and a short prefix to recognise the token in lis
 
 Logs: neither heatops' loggers (at DEBUG) nor Daphne's access log (method, path and query,
 status, size; no headers) carry a token sent in ``Authorization``, valid or not. Tokens
-are not taken from URLs (docs/ingest.md), which is what keeps them out of access logs.
+are not taken from URLs (docs/ingest.md), which is what keeps them out of access logs,
+except a calendar feed's, which calendar apps can send no other way: heatops.web's access
+log masks it, and its 404s are not logged with their path.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import logging
 import time
 
@@ -51,10 +55,16 @@ def test_tokens_are_stored_and_looked_up_by_their_hash_only(pool_user):
         assert token_digest(wrong) in sql and wrong not in sql
 
 
-def _requests(ingest_token: str, api_token: str) -> list[tuple[str, str, dict]]:
-    """(method, path, headers) with each token, right and wrong, in each form it is taken."""
+def _requests(
+    ingest_token: str, api_token: str, feed_token: str = "hcal_x", rotation: int = 1
+) -> list[tuple[str, str, dict]]:
+    """(method, path, headers) with each token, right and wrong, in each form it is taken
+    (a calendar feed's in its path: calendar apps send no header)."""
     basic = base64.b64encode(f"telegraf:{ingest_token}".encode()).decode()
     return [
+        ("GET", f"/on-call/{rotation}/feed/{feed_token}.ics", {}),
+        ("GET", f"/on-call/{rotation}/feed/{feed_token}x.ics", {}),  # 404, as for a revoked one
+        ("GET", f"/on-call/{rotation + 1}/feed/{feed_token}.ics", {}),  # not its person's: 404
         ("POST", "/ingest/pool/write?precision=s", {"Authorization": f"Token {ingest_token}"}),
         ("POST", "/ingest/pool/write?precision=s", {"Authorization": f"Basic {basic}"}),
         ("POST", "/ingest/pool/write?precision=s", {"Authorization": f"Bearer {ingest_token}x"}),
@@ -65,17 +75,45 @@ def _requests(ingest_token: str, api_token: str) -> list[tuple[str, str, dict]]:
     ]
 
 
+FEED = """
+import datetime
+from django.contrib.auth import get_user_model
+from apps.ownership.models import Rotation, RotationMember, Team
+from apps.ownership.rotations import calendar_feed_issue
+user = get_user_model().objects.get(username="{username}")
+team = Team.objects.create(name="DevOps")
+rotation = Rotation.objects.create(team=team, name="DevOps weekly", handover_time=datetime.time(9),
+    starts_on=datetime.date(2026, 1, 5))
+RotationMember.objects.create(rotation=rotation, user=user)
+print(rotation.pk, calendar_feed_issue(user=user, now=datetime.datetime.now(datetime.UTC))[1])
+"""
+
+
+def _feed(run, username: str) -> tuple[int, str]:
+    """A rotation with ``username`` on it, and their calendar feed token."""
+    pk, token = run(FEED.format(username=username)).split()
+    return int(pk), token
+
+
+def _in_process(code: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code, {})  # the same lines the stack's Django shell runs
+    return out.getvalue().strip()
+
+
 def test_no_token_reaches_heatops_logs(client, pool_user, demo_sites, influx, caplog):
     _, ingest_token = ingest_token_issue(site=demo_sites["pool"], name="agent")
     _, api_token = personal_token_issue(user=pool_user, name="bot")
+    rotation, feed_token = _feed(_in_process, pool_user.username)
     caplog.set_level(logging.DEBUG)
     line = f"rack,site=pool,asset=a power_kw=1 {int(time.time())}"
-    for method, path, headers in _requests(ingest_token, api_token):
+    for method, path, headers in _requests(ingest_token, api_token, feed_token, rotation):
         response = client.generic(method, path, data=line, content_type="text/plain", headers=headers)
         assert response.status_code < 500, (path, response.status_code)
     logged = "\n".join(f"{r.getMessage()} {r.args!r} {getattr(r, 'request', '')!r}" for r in caplog.records)
     assert caplog.records  # the refusals were logged (as warnings), without the tokens
-    for token in (ingest_token, api_token):
+    for token in (ingest_token, api_token, feed_token):
         assert token not in logged
         assert token[len("hops_") + 6 :] not in logged  # not even the secret part of it
 
@@ -98,6 +136,7 @@ def test_no_token_reaches_daphnes_access_log_or_its_error_log(services, tmp_path
             "from apps.accounts.services import personal_token_issue\n"
             "print(personal_token_issue(user=get_user_model().objects.get(username='admin'), name='bot')[1])"
         )
+        rotation, feed_token = _feed(s.django_shell, "admin")
         access_log = s.root / "access.log"
         url = s.serve(
             "heatops.asgi:application",
@@ -107,13 +146,15 @@ def test_no_token_reaches_daphnes_access_log_or_its_error_log(services, tmp_path
         )
         line = f"rack,site=pool,asset=a power_kw=1 {int(time.time())}"
         with httpx.Client(base_url=url, timeout=10) as http:
-            for method, path, headers in _requests(ingest_token, api_token):
+            for method, path, headers in _requests(ingest_token, api_token, feed_token, rotation):
                 response = http.request(method, path, content=line, headers=headers)
                 assert response.status_code < 500, (path, response.status_code)
+            assert http.get(f"/on-call/{rotation}/feed/{feed_token}.ics").text.startswith("BEGIN:VCALENDAR")
         deadline = time.monotonic() + 10
         while access_log.read_text().count("\n") < len(_requests("", "")) and time.monotonic() < deadline:
             time.sleep(0.1)
         written = access_log.read_text() + (s.root / "daphne.log").read_text()
         assert reverse("alarms:api_alarm_list") in access_log.read_text()  # the log is written
-        for token in (ingest_token, api_token):
+        assert f"/on-call/{rotation}/feed/hcal_….ics" in access_log.read_text()  # the feed token masked
+        for token in (ingest_token, api_token, feed_token):
             assert token not in written

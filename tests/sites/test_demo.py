@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -41,7 +43,7 @@ def test_seed_demo_creates_the_pool_and_the_school_and_is_repeatable(settings, t
 
 
 def test_the_demo_has_a_person_for_each_role_and_an_escalation_from_one_to_the_next(
-    settings, tmp_path, capsys
+    settings, tmp_path, capsys, now
 ):
     settings.VAR_DIR = tmp_path
     call_command("seed_demo")
@@ -57,11 +59,14 @@ def test_the_demo_has_a_person_for_each_role_and_an_escalation_from_one_to_the_n
     roles = dict(SiteAccess.objects.filter(site=pool).values_list("user__username", "role"))
     assert roles == {"eve": "estates", "sam": "devops", "alex": "devops", "morgan": "manager"}
 
-    def chain(domain):
-        return [[u.username for u in level] for level in escalation_chain(pool, domain)]
+    def chain(domain, at=now):
+        return [[u.username for u in level] for level in escalation_chain(pool, domain, now=at)]
 
-    assert chain("network") == [["sam"], ["morgan"]]  # on call first, then the Accountable
+    # DevOps on-call is a weekly rotation, Sam's week first: whoever is on call, then the Accountable
+    assert chain("network") == [["sam"], ["morgan"]]
+    assert chain("compute", now + timedelta(weeks=1)) == [["alex"], ["morgan"]]
     assert chain("thermal") == [["eve"], ["morgan"]]
+    assert "on call: DevOps on-call (weekly): sam then alex, Mondays 09:00 Europe/London (new)" in out
 
 
 def test_influx_setup_creates_the_database_with_its_retention_policy(influx, capsys):

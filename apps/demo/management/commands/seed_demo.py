@@ -4,6 +4,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from apps.accounts.choices import Role
 from apps.accounts.services import site_access_grant
@@ -11,6 +12,7 @@ from apps.alarms.defaults import alarm_rules_create_defaults
 from apps.alarms.services import on_call_add
 from apps.business.demo import demo_business_cases
 from apps.ownership.choices import Area, Raci
+from apps.ownership.demo import seed_demo_rotation
 from apps.ownership.services import raci_replace
 from apps.runbooks.library import runbooks_seed
 
@@ -53,6 +55,8 @@ class Command(BaseCommand):
             backfill_days = float(os.environ.get("HEATOPS_BACKFILL_DAYS") or 7)
             manager = people["manager"][0]
             self.stdout.write(demo_business_cases(sites, user=manager, backfill_days=backfill_days))
+            devops = [people["oncall"][0], people["second"][0]]
+            self.stdout.write(f"on call: {seed_demo_rotation(sites, devops, now=timezone.now())}")
             self.stdout.write(self.style.SUCCESS(f"demo admin login: {username} / {password}"))
             logins = ", ".join(f"{u.username} ({role.label})" for u, role in people.values())
             self.stdout.write(self.style.SUCCESS(f"demo logins, password {people_password}: {logins}"))
