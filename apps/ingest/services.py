@@ -14,6 +14,7 @@ from apps.audit.services import audit_record
 from apps.sites.models import Site
 from apps.telemetry import schema
 from apps.telemetry.influx.client import get_client
+from apps.telemetry.influx.errors import InfluxUnavailable, InfluxWriteError
 from apps.telemetry.influx.escaping import duration_delta
 from apps.telemetry.influx.points import Point
 from apps.telemetry.lineprotocol import (
@@ -26,8 +27,10 @@ from apps.telemetry.lineprotocol import (
     parse_line,
     split_lines,
 )
+from apps.telemetry.push import push_accepted
 from heatops.tokens import token_digest, token_new, token_well_formed
 
+from . import token_cache
 from .models import IngestToken
 from .spool import get_spool, writer
 
@@ -72,17 +75,33 @@ def ingest_token_revoke(*, token: IngestToken, user=None) -> IngestToken:
 
 
 def ingest_token_authenticate(*, raw: str) -> IngestToken | None:
-    """The active token matching ``raw``, or None. Notes its use at most once a minute."""
+    """The active token matching ``raw``, or None. Notes its use at most once a minute.
+    A token of an active site is remembered for the lean route (token_cache.py)."""
     if not token_well_formed(raw, TOKEN_PREFIX):
         return None
-    token = (
-        IngestToken.objects.select_related("site").filter(key_hash=token_digest(raw), revoked_at=None).first()
-    )
+    digest = token_digest(raw)
+    try:
+        seen_generation = token_cache.generation()  # before the database is asked
+        cacheable = True
+    except Exception:  # the shared cache is down: answer from the database alone
+        seen_generation, cacheable = None, False
+    token = IngestToken.objects.select_related("site").filter(key_hash=digest, revoked_at=None).first()
     if token is not None:
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
             IngestToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        if cacheable and token.site.is_active:
+            token_cache.remember(digest, site_slug=token.site.slug, seen_generation=seen_generation)
     return token
+
+
+def ingest_token_site(*, raw: str) -> str | None:
+    """The slug of the active site an active token ``raw`` writes to, if this process
+    checked the token in the database moments ago and nothing changed since; None means
+    "ask the database" (``ingest_token_authenticate``), not "refused"."""
+    if not token_well_formed(raw, TOKEN_PREFIX):
+        return None
+    return token_cache.known_site(token_digest(raw))
 
 
 @dataclass
@@ -155,16 +174,48 @@ def _check_line(parsed, *, site_slug: str, now_ns: int, factor: int, window: Tim
     return Point(parsed.measurement, parsed.tags, parsed.fields, time_ns)
 
 
-def _deliver(payload: bytes, precision: str, site: Site) -> None:
-    """Keep the batch durably in the spool (raises SpoolFull when it cannot take more),
-    then have it delivered to InfluxDB: by the background writer, or here and now when
-    HEATOPS_INGEST_WRITE_BEHIND is off (the tests)."""
+def _deliver(payload: bytes, precision: str, site_slug: str) -> None:
+    """Have InfluxDB store the batch before the answer, or keep it durably in the spool.
+
+    With nothing waiting in the spool the batch goes straight to InfluxDB, which answers
+    once its write-ahead log holds it. If InfluxDB does not take it (unreachable, slow,
+    or refusing it), or batches are waiting before it (order is kept), it is kept in the
+    spool (raises SpoolFull when that cannot take more), to be delivered by the
+    background writer, or here and now when HEATOPS_INGEST_WRITE_BEHIND is off (the
+    tests); a refusal is then set aside and raised there (spool.py)."""
     spool = get_spool()
-    spool.put(payload, precision=INFLUX_PRECISION[precision], site=site.slug)
+    if not spool.pending():
+        try:
+            get_client().write_lines(payload, precision=INFLUX_PRECISION[precision])
+        except (InfluxUnavailable, InfluxWriteError):
+            pass
+        else:
+            push_accepted(payload, precision=INFLUX_PRECISION[precision])  # on the live pages now
+            return
+    spool.put(payload, precision=INFLUX_PRECISION[precision], site=site_slug)
     if settings.HEATOPS_INGEST_WRITE_BEHIND:
         writer.wake()
     else:
         spool.drain(get_client())
+
+
+def ingest_plain_batch(
+    *, site_slug: str, body: bytes, precision: str, now_ns: int | None = None
+) -> int | None:
+    """Accept a batch whose every line is plainly valid for the site, as ``ingest_batch``
+    would, and return its number of lines; None (and nothing kept) for any other batch,
+    which ``ingest_batch`` then checks line by line. Raises SpoolFull."""
+    factor = PRECISION_NS[precision]
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    plain = body.replace(b"\r\n", b"\n") if b"\r" in body else body
+    times = clean_batch_times(plain, site_slug)
+    if not times:
+        return None
+    window = TimeWindow.at(now_ns)
+    if min(times) * factor < window.earliest or max(times) * factor > window.latest:
+        return None
+    _deliver(plain, precision, site_slug)
+    return len(times)
 
 
 def ingest_batch(
@@ -185,15 +236,13 @@ def ingest_batch(
     named as InfluxDB 1.x knows it; any other batch is parsed line by line and forwarded
     in heatops' normal form (floats, nanoseconds).
     """
-    factor = PRECISION_NS[precision]
     now_ns = time.time_ns() if now_ns is None else now_ns
-    window = TimeWindow.at(now_ns)
-    plain = body.replace(b"\r\n", b"\n") if b"\r" in body else body
-    times = clean_batch_times(plain, site.slug)
-    if times and min(times) * factor >= window.earliest and max(times) * factor <= window.latest:
-        _deliver(plain, precision, site)
-        return IngestResult(lines=len(times), written=len(times))
+    accepted = ingest_plain_batch(site_slug=site.slug, body=body, precision=precision, now_ns=now_ns)
+    if accepted is not None:
+        return IngestResult(lines=accepted, written=accepted)
 
+    factor = PRECISION_NS[precision]
+    window = TimeWindow.at(now_ns)
     result = IngestResult()
     out: list[str] = []
     for number, line in split_lines(body.decode("utf-8")):
@@ -208,6 +257,6 @@ def ingest_batch(
             else:
                 result.rejected.append({"line": number})
     if out:
-        _deliver("\n".join(out).encode(), "ns", site)
+        _deliver("\n".join(out).encode(), "ns", site.slug)
         result.written = len(out)
     return result

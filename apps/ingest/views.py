@@ -34,11 +34,10 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
     return response
 
 
-def _raw_token(request: HttpRequest) -> str:
+def token_from_header(header: str) -> str:
     """The token from ``Authorization: Token|Bearer <token>`` or basic auth's password.
     Anything malformed gives "" (answered 401). Tokens in the URL are not taken: web
     servers log URLs."""
-    header = request.headers.get("Authorization", "")
     scheme, _, value = header.strip().partition(" ")
     scheme = scheme.lower()
     if scheme in {"token", "bearer"}:
@@ -55,7 +54,7 @@ def _raw_token(request: HttpRequest) -> str:
 def _authorise(request: HttpRequest, site_slug: str | None):
     """The token if it may write to ``site_slug`` (None: the token's own site, for the
     root paths), else an error response."""
-    raw = _raw_token(request)
+    raw = token_from_header(request.headers.get("Authorization", ""))
     if not raw:
         return None, _error(
             401,

@@ -1,8 +1,8 @@
 """Points that heatops' ingest endpoint accepted, handed to the telemetry pump the moment
 InfluxDB has stored them, so the live pages show them without waiting for the next read.
 
-The hand-over is a Redis list: whoever delivered a batch to InfluxDB (the web process's
-spool writer) appends it, line protocol and precision as written; the pump waits on the
+The hand-over is a Redis list: whoever delivered a batch to InfluxDB (the ingest endpoint,
+or the spool writer) appends it, line protocol and precision as written; the pump waits on the
 list between its reads of InfluxDB (BLPOP with the time left to the next tick) and merges
 what arrives into the state it keeps, where the newest point of each series wins. A point
 the pump has already read from InfluxDB is therefore not shown again, and one it gets

@@ -226,11 +226,18 @@ def test_tokens_are_issued_and_revoked_in_the_admin(now_s, admin_client, client,
 def test_with_write_behind_the_background_writer_delivers_what_was_answered(
     now_s, client, influx, token, settings
 ):
-    """In production the answer comes once the batch is on disk; the web process's writer
-    thread then delivers it. Wait (without a timing assertion) for it to land."""
+    """In production a batch that finds others waiting in the spool (InfluxDB did not
+    take them at once) is answered once it is on disk behind them; the web process's
+    writer thread then delivers them all. Wait (without a timing assertion) for that."""
     settings.HEATOPS_INGEST_WRITE_BEHIND = True
-    lines = "\n".join(f"rack,asset=rack-a,site=pool power_kw={i}.5 {now_s - 100 + i}" for i in range(50))
+    waiting = f"weather,site=pool outdoor_temp_c=4.5 {now_s - 101}"
+    get_spool().put(waiting.encode(), precision="s", site="pool")
+    lines = "\n".join(f"rack,asset=rack-a,site=pool power_kw={i}.5 {now_s - 100 + i}" for i in range(49))
     assert post(client, "pool", lines, token).status_code == 204
+    assert (
+        post(client, "pool", f"rack,asset=rack-a,site=pool power_kw=49.5 {now_s - 51}", token).status_code
+        == 204
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         [series] = influx.rollups(
@@ -250,3 +257,20 @@ def test_with_write_behind_the_background_writer_delivers_what_was_answered(
         time.sleep(0.05)
     assert series and series[0].values[0][1] == 50
     assert get_spool().pending() == 0
+
+
+def test_batches_waiting_together_are_delivered_together_and_a_refused_one_is_set_aside_alone(
+    now_s, influx, sites
+):
+    influx.write_lines(f"rack,asset=x,site=pool power_kw=5i {now_s - 10}", precision="s")  # an integer field
+    spool = get_spool()
+    spool.put(f"weather,site=pool outdoor_temp_c=1.5 {now_s - 3}".encode(), precision="s", site="pool")
+    spool.put(f"rack,asset=a,site=pool power_kw=1.5 {now_s - 2}".encode(), precision="s", site="pool")
+    spool.put(f"weather,site=pool outdoor_temp_c=2.5 {now_s - 1}".encode(), precision="s", site="pool")
+    spool.put(f"weather,site=pool outdoor_temp_c=3.5 {now_s * 1000}".encode(), precision="ms", site="pool")
+    assert spool.drain(get_client()) == 3
+    assert spool.pending() == 0
+    (refused,) = (spool.directory / "failed").iterdir()
+    assert b"power_kw=1.5" in refused.read_bytes()
+    rows = get_client().select("SELECT outdoor_temp_c FROM weather WHERE \"site\" = 'pool'")[0].values
+    assert [v for _, v in rows] == [1.5, 2.5, 3.5]

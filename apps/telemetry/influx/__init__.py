@@ -12,4 +12,5 @@ here, once.
 - ``statements``: the InfluxQL SELECTs heatops runs (charts, reports).
 - ``results``: ``Series`` and ``Reading``, what queries answer.
 - ``client``: ``InfluxClient`` and the shared ``get_client()``.
+- ``writes``: the kept-alive connections ``InfluxClient.write_lines`` posts over.
 """

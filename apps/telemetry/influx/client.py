@@ -14,6 +14,7 @@ from .escaping import duration, duration_delta, quote_ident
 from .points import Point
 from .results import Reading, Series
 from .statements import latest_statement, window_statement
+from .writes import WriteConnections, WriteTransportError
 
 
 class InfluxClient:
@@ -34,10 +35,12 @@ class InfluxClient:
         self.retention_policy = retention_policy
         auth = httpx.BasicAuth(username, password) if username else None
         self._http = httpx.Client(base_url=self.url, timeout=timeout, auth=auth)
+        self._writes = WriteConnections(self.url, timeout=timeout, username=username, password=password)
         self.queries = 0  # statements sent; the live bench reads it
 
     def close(self) -> None:
         self._http.close()
+        self._writes.close()
 
     def __repr__(self) -> str:
         return f"<InfluxClient {self.url} db={self.database}>"
@@ -67,11 +70,12 @@ class InfluxClient:
             params["rp"] = self.retention_policy
         if isinstance(body, str):
             body = body.encode()
-        response = self._request("POST", "/write", params=params, content=body)
-        if response.status_code != 204:
-            raise InfluxWriteError(
-                f"InfluxDB refused the write ({response.status_code}): {_error_text(response)}"
-            )
+        try:
+            status, error = self._writes.post("/write", params, body)
+        except WriteTransportError as exc:
+            raise InfluxUnavailable(f"InfluxDB at {self.url} {exc}") from exc
+        if status != 204:
+            raise InfluxWriteError(f"InfluxDB refused the write ({status}): {error}")
 
     def write(self, points: Iterable[Point], *, batch_size: int = 5000) -> int:
         """Write points in batches of ``batch_size`` lines; return how many were written."""
