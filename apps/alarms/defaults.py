@@ -21,6 +21,21 @@ RUNBOOK_FOR_HINT = {
 }
 
 
+# The safe degrade: the dry cooler open and the primary supply (the racks' outlet) steady,
+# within 0.3 K a minute. While it holds, a consumer not taking heat is the plant working as
+# designed, not an alarm.
+DUMP_PATH_HOLDING = [
+    {"measurement": "dry_cooler", "field": "active", "tags": {}, "op": ">=", "value": 1},
+    {
+        "measurement": "loop",
+        "field": "supply_temp_c",
+        "tags": {"loop": "primary"},
+        "op": "steady",
+        "value": 0.3,
+    },
+]
+
+
 def default_rules(site: Site) -> list[dict]:
     rules = []
     limits = plant_limits(site.assets.all())
@@ -85,6 +100,25 @@ def default_rules(site: Site) -> list[dict]:
             )
         )
     low, high = DELTA_T_BAND_K
+    for node in site.assets.filter(kind=AssetKind.NODE):
+        rules.append(
+            dict(
+                name=f"{node.name} throttled",
+                kind=RuleKind.ABOVE,
+                severity=Severity.MAJOR,
+                domain=Domain.COMPUTE,
+                asset=node,
+                measurement="node",
+                field="throttled",
+                tags={"asset": node.slug},
+                threshold=0.5,  # true is 1, false 0
+                for_seconds=60,
+                meaning=f"{node.name} is throttling its workload: it runs slower than it should, usually because "
+                "its coolant is too warm. Check its rack's inlet temperature and the primary loop; move or "
+                "pause work on it if it persists.",
+                runbook_hint="Overheating",
+            )
+        )
     rules.append(
         dict(
             name="Loop ΔT out of band",
@@ -143,9 +177,12 @@ def default_rules(site: Site) -> list[dict]:
                 },
                 {"measurement": "tank", "field": "soc_pct", "tags": {}, "op": ">=", "value": 95},
                 {"measurement": "facility", "field": "it_power_kw", "tags": {}, "op": "steady", "value": 2.0},
+                {"unless": DUMP_PATH_HOLDING},
             ],
             meaning="The consumer is not absorbing heat: return temperature rising with the tank full and IT load "
-            "steady. Throttle compute or open the dump path.",
+            "steady, and the dump path is not holding the loop. Throttle compute or open the dump path. (With "
+            "the dry cooler open and the primary supply steady, the plant is degrading safely as designed, "
+            "a school on a Sunday say: no alarm.)",
             runbook_hint="Heat consumer offline",
         )
     )

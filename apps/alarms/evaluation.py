@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 RESOLVE_AFTER_S = 60  # a cleared condition resolves its alarm after staying clear this long
 RULES_REFRESH_S = 10
+UNLESS_KEYS = 1000  # rate histories of an "unless"'s conditions: keys apart from the rule's own
 
 
 def _number(value) -> float | None:
@@ -109,6 +110,18 @@ class Evaluator:
             said.append(f"{name} = {value:g} ({op} {target:g})")
         return held
 
+    def _unless(
+        self, rule: AlarmRule, mem: RuleMemory, index: int, conditions: list, readings, now_s
+    ) -> bool:
+        """A compound rule's "unless": False (the rule does not fire) while every one of
+        ``conditions`` holds, the safe state it names working as designed; True otherwise,
+        also when one of them cannot be judged (no data: the safe state is not shown)."""
+        held = [
+            self._condition(rule, mem, UNLESS_KEYS * (index + 1) + j, c, readings, now_s)
+            for j, c in enumerate(conditions)
+        ]
+        return not all(h is True for h in held)
+
     # judging ------------------------------------------------------------------------
 
     def _raw(self, rule: AlarmRule, mem: RuleMemory, readings: SiteReadings, now_s: float) -> Judgement:
@@ -122,7 +135,10 @@ class Evaluator:
         if kind == RuleKind.COMPOUND:
             said: list[str] = []
             results = [
-                self._condition(rule, mem, i, c, readings, now_s, said) for i, c in enumerate(rule.conditions)
+                self._unless(rule, mem, i, c["unless"], readings, now_s)
+                if "unless" in c
+                else self._condition(rule, mem, i, c, readings, now_s, said)
+                for i, c in enumerate(rule.conditions)
             ]
             if any(r is None for r in results):
                 return Judgement(None)

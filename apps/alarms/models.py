@@ -75,7 +75,9 @@ class AlarmRule(models.Model):
         blank=True,
         help_text='Band: the "while" conditions; compound: all conditions. Each: '
         '{"measurement", "field", "tags", "op" (> < >= <= rising falling steady), "value"} '
-        "(for rising/falling/steady, value is a rate per minute).",
+        "(for rising/falling/steady, value is a rate per minute). A compound rule may add "
+        '{"unless": [conditions]}: it does not fire while all of those hold (a safe state '
+        "working as designed).",
     )
 
     ack_timeout_min = models.PositiveIntegerField(
@@ -141,20 +143,39 @@ class AlarmRule(models.Model):
         if not isinstance(self.conditions, list):
             return "Conditions are a list."
         for i, c in enumerate(self.conditions, start=1):
-            if not isinstance(c, dict):
-                return f"Condition {i} is not an object."
-            spec = schema.MEASUREMENTS.get(c.get("measurement"))
-            if spec is None:
-                return f"Condition {i}: unknown measurement {c.get('measurement')!r}."
-            if c.get("field") not in spec.fields:
-                return f"Condition {i}: {c.get('field')!r} is not a field of {c['measurement']}."
-            if c.get("op") not in CONDITION_OPS:
-                return f"Condition {i}: op must be one of {', '.join(sorted(CONDITION_OPS))}."
-            if not isinstance(c.get("value"), int | float):
-                return f"Condition {i}: value must be a number."
-        if self.kind == RuleKind.COMPOUND and len(self.conditions) < 2:
+            if isinstance(c, dict) and "unless" in c and self.kind == RuleKind.COMPOUND:
+                inner = c["unless"]
+                if not isinstance(inner, list) or not inner:
+                    return f"Condition {i}: unless is a list of conditions."
+                for j, u in enumerate(inner, start=1):
+                    if isinstance(u, dict) and "unless" in u:
+                        return f"Condition {i}.{j}: an unless holds plain conditions only."
+                    problem = _one_condition_problem(u, f"{i}.{j}")
+                    if problem:
+                        return problem
+                continue
+            problem = _one_condition_problem(c, str(i))
+            if problem:
+                return problem
+        plain = [c for c in self.conditions if not (isinstance(c, dict) and "unless" in c)]
+        if self.kind == RuleKind.COMPOUND and len(plain) < 2:
             return "A compound rule needs at least two conditions."
         return ""
+
+
+def _one_condition_problem(c, where: str) -> str:
+    if not isinstance(c, dict):
+        return f"Condition {where} is not an object."
+    spec = schema.MEASUREMENTS.get(c.get("measurement"))
+    if spec is None:
+        return f"Condition {where}: unknown measurement {c.get('measurement')!r}."
+    if c.get("field") not in spec.fields:
+        return f"Condition {where}: {c.get('field')!r} is not a field of {c['measurement']}."
+    if c.get("op") not in CONDITION_OPS:
+        return f"Condition {where}: op must be one of {', '.join(sorted(CONDITION_OPS))}."
+    if not isinstance(c.get("value"), int | float):
+        return f"Condition {where}: value must be a number."
+    return ""
 
 
 class Alarm(models.Model):

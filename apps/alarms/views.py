@@ -75,7 +75,9 @@ def _answer(request, alarm, message: str, ok: bool):
 @login_required
 @require_GET
 def alarm_list_view(request):
-    params = {k: request.GET.get(k, "") for k in ("site", "severity", "domain", "state", "sort", "maintenance")}
+    params = {
+        k: request.GET.get(k, "") for k in ("site", "severity", "domain", "state", "sort", "maintenance")
+    }
     params["state"] = params["state"] if "state" in request.GET else "open"
     params["sort"] = params["sort"] or "severity"
     alarms = with_accountable(alarm_list(user=request.user, **params)[:500])
@@ -238,7 +240,10 @@ def api_alarm_list(request):
         return _api_denied(str(refused))
     state = request.GET.get("state", "open")
     alarms = alarm_list(
-        user=user, site=request.GET.get("site", ""), state=state, maintenance=request.GET.get("maintenance", "")
+        user=user,
+        site=request.GET.get("site", ""),
+        state=state,
+        maintenance=request.GET.get("maintenance", ""),
     )[:500]
     return JsonResponse({"alarms": [alarm_data(a) for a in alarms]})
 

@@ -27,6 +27,9 @@ def rule(pk=1, **kw) -> AlarmRule:
     return AlarmRule(pk=pk, site_id=1, name="r", severity="major", domain="thermal", meaning="m", **kw)
 
 
+_C = {"measurement": "loop", "field": "flow_m3h", "op": ">", "value": 1}
+
+
 def run(evaluator, r, steps):
     """steps: (seconds after T0, snapshot fields) -> list of active flags."""
     return [evaluator.judge(r, readings(T0 + s, **fields), T0 + s).active for s, fields in steps]
@@ -202,6 +205,24 @@ def test_compound_rule_joins_it_and_thermal_signals():
             {"conditions": [{"measurement": "loop", "field": "flow_m3h", "op": "~", "value": 1}]},
             "conditions",
             "op must be one of",
+        ),
+        (
+            RuleKind.COMPOUND,
+            {
+                "conditions": [
+                    _C,
+                    _C,
+                    {"unless": [{"measurement": "dry_cooler", "field": "open", "op": ">", "value": 0}]},
+                ]
+            },
+            "conditions",
+            "Condition 3.1: 'open' is not a field of dry_cooler",
+        ),
+        (
+            RuleKind.COMPOUND,
+            {"conditions": [_C, {"unless": [_C]}]},  # an unless does not count as a condition
+            "conditions",
+            "needs at least two conditions",
         ),
     ],
 )
