@@ -4,7 +4,8 @@ Everyone with access to a site sees all of it. Changes depend on the role:
 - estates: act on alarms and incidents; edit thermal, electrical and safety rules; plan
   maintenance windows, keep the maintenance log and work orders;
 - devops on-call: act on alarms and incidents; edit compute and network rules;
-- manager: reads everything, changes nothing operational; plans the site's business case;
+- manager: reads everything, changes nothing operational; plans the site's business case
+  and publishes its monthly report;
 - site administrator (and superusers everywhere): everything, including ownership.
 DevOps and managers read maintenance windows, the log and work orders.
 """
@@ -20,12 +21,21 @@ EDIT_RULES = "edit_rules"
 EDIT_OWNERSHIP = "edit_ownership"
 MAINTAIN = "maintain"  # maintenance windows, the maintenance log, work orders
 EDIT_BUSINESS_CASE = "edit_business_case"  # the site's business case (capex, opex, scenarios)
+PUBLISH_REPORTS = "publish_reports"  # publish a new version of the site's report ("Publish now")
 
 ALLOWED = {
     Role.ESTATES: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES, MAINTAIN},
     Role.DEVOPS: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES},
-    Role.MANAGER: {EDIT_BUSINESS_CASE},
-    Role.ADMIN: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES, EDIT_OWNERSHIP, MAINTAIN, EDIT_BUSINESS_CASE},
+    Role.MANAGER: {EDIT_BUSINESS_CASE, PUBLISH_REPORTS},
+    Role.ADMIN: {
+        ACT_ON_ALARMS,
+        ACT_ON_INCIDENTS,
+        EDIT_RULES,
+        EDIT_OWNERSHIP,
+        MAINTAIN,
+        EDIT_BUSINESS_CASE,
+        PUBLISH_REPORTS,
+    },
 }
 RULE_DOMAINS = {
     Role.ESTATES: {"thermal", "electrical", "safety"},

@@ -99,3 +99,15 @@ def on_call_for(site: Site, domain: str | None, *, now: datetime) -> list[OnCall
                 OnCallNow(a.rotation, area, *now_and_next(a.rotation, now)) for a in cell if a.rotation_id
             ]
     return []
+
+
+def people_informed(*, site, area: str) -> list:
+    """The people Informed for ``area`` at the site (a team's members included) who may see
+    the site."""
+    people = {}
+    for assignment in Assignment.objects.filter(site=site, area=area, role=Raci.INFORMED).select_related(
+        "user", "team"
+    ):
+        for user in assignment.people_with_access():
+            people[user.pk] = user
+    return list(people.values())

@@ -8,6 +8,5 @@ class PublishState(models.TextChoices):
     COMPUTING = "computing", "Computing the figures"
     RENDERING = "rendering", "Printing the PDF"
     SAVING = "saving", "Saving the snapshot"
-    EMAILING = "emailing", "Emailing the recipients"
     DONE = "done", "Published"
     FAILED = "failed", "Failed"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from . import conf
-from .compute import HOUR_MS, Job, Source
+from .jobs import HOUR_MS, Job, Source
 
 RATIOS = {  # ratio -> (numerator's inputs with their signs, denominator's input)
     "heat_recovery_ratio": ((("heat", 1),), "it"),

@@ -19,6 +19,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 
+from apps.ownership.choices import Area
+from apps.ownership.selectors import people_informed
 from apps.sites.models import Site
 
 from . import conf, presentation
@@ -302,18 +304,8 @@ def _email_later(snapshot_id: int) -> None:
 def report_recipients(site: Site) -> list[str]:
     """Who is Informed for contract and billing in the site's RACI matrix, and the extra
     addresses listed for the site's reports (people outside heatops)."""
-    addresses = set()
-    try:
-        from apps.ownership.choices import Area, Raci
-        from apps.ownership.models import Assignment
-
-        for assignment in Assignment.objects.filter(
-            site=site, area=Area.CONTRACT, role=Raci.INFORMED
-        ).select_related("user", "team"):
-            # only those who may see the site: a report is the site's data
-            addresses.update(u.email for u in assignment.people_with_access() if u.email)
-    except ImportError:  # pragma: no cover - RACI not installed
-        pass
+    # only those who may see the site: a report is the site's data
+    addresses = {u.email for u in people_informed(site=site, area=Area.CONTRACT) if u.email}
     for recipient in ReportRecipient.objects.filter(site=site).select_related("user"):
         if recipient.address and (recipient.user is None or recipient.user.is_active):
             addresses.add(recipient.address)

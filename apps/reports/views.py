@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.permissions import PUBLISH_REPORTS, can
 from apps.accounts.selectors import request_sites, site_visible_or_404, site_visible_to, sites_visible_to
 from apps.telemetry.influx.errors import InfluxError
 
@@ -35,8 +36,8 @@ def _csv_response(text: str, filename: str) -> HttpResponse:
     return response
 
 
-def may_publish(user) -> bool:
-    return user.has_perm("reports.add_reportsnapshot")
+def may_publish(user, site) -> bool:
+    return can(user, PUBLISH_REPORTS, site)
 
 
 @login_required
@@ -114,7 +115,7 @@ def site_month(request, slug: str, month: str):
             "snapshots": ReportSnapshot.objects.filter(
                 site=site, period_start=period.start, period_end=period.end
             ).defer("pdf", "csv"),
-            "may_publish": may_publish(request.user),
+            "may_publish": may_publish(request.user, site),
         }
     )
     return render(request, "reports/site.html", context)
@@ -191,7 +192,7 @@ def publish(request, slug: str, month: str):
     progress fragment, which polls until the job is done."""
     site = site_visible_or_404(request.user, slug)
     _month_or_404(month)
-    if not may_publish(request.user):
+    if not may_publish(request.user, site):
         return HttpResponse("You may not publish reports.", status=403)
     job = uuid.uuid4().hex
     progress_set(job, PublishState.QUEUED, site=site.slug, month=month)
