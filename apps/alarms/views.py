@@ -19,7 +19,7 @@ from apps.accounts.services import personal_token_user
 from apps.ownership.selectors import on_call_for
 from heatops.tokens import token_well_formed
 
-from . import services
+from . import openapi, services
 from .choices import AlarmState, Domain, Severity
 from .notify import alarm_data
 from .selectors import SORTS, alarm_list, alarms_visible_to, with_accountable
@@ -229,6 +229,19 @@ def _api_denied(reason: str):
     response = JsonResponse({"error": reason}, status=401)
     response["WWW-Authenticate"] = 'Token realm="heatops api"'
     return response
+
+
+@csrf_exempt
+@require_GET
+def api_openapi(request):
+    """The API's OpenAPI document: for a token, as the API is, or for a logged-in person
+    reading it in the browser."""
+    if not (request.user.is_authenticated and request.user.is_active):
+        try:
+            _api_user(request)
+        except _ApiRefused as refused:
+            return _api_denied(str(refused))
+    return JsonResponse(openapi.document(), json_dumps_params={"indent": 1})
 
 
 @csrf_exempt

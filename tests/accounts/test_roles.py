@@ -481,6 +481,7 @@ def test_the_matrix_covers_every_state_changing_post_route():
         "maintenance:maintenance",
         "business:business_case",
         "business:business_case_csv",
+        "alarms:api_openapi",
         "ownership:rotations",
         "ownership:rotation",
         "ownership:rotation_ics",

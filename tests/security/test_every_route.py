@@ -118,6 +118,7 @@ ROUTES: dict[str, tuple[str, object]] = {
     "alarms:alarm_resolve": ("login", lambda w: {"pk": w.school_alarm.pk}),
     "alarms:alarm_shelve": ("login", lambda w: {"pk": w.school_alarm.pk}),
     "alarms:api_alarm_list": ("token", None),
+    "alarms:api_openapi": ("login", None),  # a token, or a session: anonymous gets 401
     "alarms:api_alarm_ack": ("token", lambda w: {"pk": w.school_alarm.pk}),
     "ownership:raci": ("login", lambda w: {"slug": w.school.slug}),
     "ownership:rotations": ("login", None),
