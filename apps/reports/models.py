@@ -79,6 +79,14 @@ class ReportSnapshot(models.Model):
     figures = models.JSONField()
     csv = models.TextField()
     pdf = models.BinaryField()
+    job = models.CharField(
+        max_length=32,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text='The "Publish now" job that made it: a job run twice makes one version.',
+    )
 
     objects = ReportSnapshotQuerySet.as_manager()
 
@@ -104,7 +112,9 @@ class ReportSnapshot(models.Model):
 
 
 class ReportDelivery(models.Model):
-    """A snapshot emailed: to whom and when (the snapshot itself never changes)."""
+    """A snapshot emailed: to whom and when (the snapshot itself never changes). Written in
+    the transaction that sends the email: one per snapshot, so an email task run twice
+    sends one email."""
 
     snapshot = models.ForeignKey(ReportSnapshot, on_delete=models.CASCADE, related_name="deliveries")
     sent_at = models.DateTimeField(auto_now_add=True)
@@ -113,6 +123,7 @@ class ReportDelivery(models.Model):
     class Meta:
         ordering = ["-sent_at"]
         verbose_name_plural = "report deliveries"
+        constraints = [models.UniqueConstraint(fields=["snapshot"], name="one_delivery_per_snapshot")]
 
     def __str__(self) -> str:
         return f"{self.snapshot} to {self.recipients}"

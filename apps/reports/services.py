@@ -22,6 +22,7 @@ from django.utils.html import escape
 from apps.ownership.choices import Area
 from apps.ownership.selectors import people_informed
 from apps.sites.models import Site
+from heatops.tasking import record_once
 
 from . import conf, presentation
 from .choices import PublishState
@@ -224,7 +225,9 @@ def report_snapshot_publish(
     *, site: Site, period: Period, user=None, job: str | None = None, only_if_missing: bool = False
 ) -> ReportSnapshot | None:
     """Compute, print and save the next version of a site's report; email it on commit.
-    With ``only_if_missing`` (the monthly schedule), do nothing if a version exists."""
+    With ``only_if_missing`` (the monthly schedule), do nothing if a version exists. With a
+    ``job`` (the "Publish now" button's), the version that job made, if it made one: the
+    job's task run twice makes one version."""
 
     def step(state: str) -> None:
         if job:
@@ -233,6 +236,8 @@ def report_snapshot_publish(
     snapshots = ReportSnapshot.objects.filter(site=site, period_start=period.start, period_end=period.end)
     if only_if_missing and snapshots.exists():
         return None
+    if job and (done := ReportSnapshot.objects.filter(job=job).first()):
+        return done
     step(PublishState.COMPUTING)
     report = site_report(site=site, period=period)
     step(PublishState.RENDERING)
@@ -252,6 +257,8 @@ def report_snapshot_publish(
         Site.objects.select_for_update().filter(pk=site.pk).first()  # one version number at a time
         if only_if_missing and snapshots.exists():
             return None
+        if job and (done := ReportSnapshot.objects.filter(job=job).first()):  # made meanwhile
+            return done
         if ReportSnapshot.objects.next_version(**key) != version:  # another was published meanwhile
             version = ReportSnapshot.objects.next_version(**key)
             pdf, csv = printed(version)
@@ -266,6 +273,7 @@ def report_snapshot_publish(
             figures=report.figures,
             csv=csv,
             pdf=pdf,
+            job=job,
         )
         transaction.on_commit(lambda: _email_later(snapshot.pk))
     return snapshot
@@ -313,6 +321,10 @@ def report_recipients(site: Site) -> list[str]:
 
 
 def report_snapshot_email(*, snapshot: ReportSnapshot) -> ReportDelivery | None:
+    """Email the snapshot to its recipients, once: the delivery row is written first, in
+    the transaction that sends, so a second run finds it and sends nothing, and an email
+    the mail server refuses leaves no row (the task retries it). None if nobody is to
+    receive it, or it was sent already."""
     to = report_recipients(snapshot.site)
     if not to:
         logger.info("report %s: nobody to send it to", snapshot)
@@ -334,5 +346,8 @@ def report_snapshot_email(*, snapshot: ReportSnapshot) -> ReportDelivery | None:
     )
     message.attach(f"{snapshot.filename}.csv", snapshot.csv, "text/csv")
     message.attach(f"{snapshot.filename}.pdf", bytes(snapshot.pdf), "application/pdf")
-    message.send()
-    return ReportDelivery.objects.create(snapshot=snapshot, recipients=", ".join(to))
+    with transaction.atomic():
+        delivery = record_once(ReportDelivery, snapshot=snapshot, recipients=", ".join(to))
+        if delivery is not None:
+            message.send()
+    return delivery

@@ -1,4 +1,6 @@
-"""Publishing tasks. Each takes primary keys, is safe to run twice, and calls a service."""
+"""Publishing tasks. Each takes primary keys, is safe to run twice, and calls a service.
+They run on the 'reports' queue (``CELERY_TASK_ROUTES``), which has a worker of its own,
+so printing a PDF never holds up an alarm's notification."""
 
 from __future__ import annotations
 
@@ -6,10 +8,10 @@ import logging
 import smtplib
 from datetime import datetime
 
-from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from apps.sites.models import Site
+from heatops.tasking import task
 
 from .choices import PublishState
 from .models import ReportSnapshot
@@ -18,9 +20,9 @@ from .periods import month_period, parse_month
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="reports.publish", ignore_result=True)
+@task("reports.publish")
 def report_publish_task(site_id: int, month: str, user_id: int | None = None, job: str | None = None) -> None:
-    """Publish a new version of a site's month (the "Publish now" button)."""
+    """Publish a new version of a site's month (the "Publish now" button), one per ``job``."""
     from .services import progress_set, report_snapshot_publish
 
     site = Site.objects.filter(pk=site_id).first()
@@ -39,7 +41,7 @@ def report_publish_task(site_id: int, month: str, user_id: int | None = None, jo
         progress_set(job, PublishState.DONE, snapshot=snapshot.pk, version=snapshot.version)
 
 
-@shared_task(name="reports.publish_due", ignore_result=True)
+@task("reports.publish_due")
 def report_publish_due_task(now: str | None = None) -> None:
     """Hourly: publish every active site's last month that has no report yet
     (services.report_publish_due). ``now``, an ISO 8601 time with its offset, stands in for
@@ -49,7 +51,7 @@ def report_publish_due_task(now: str | None = None) -> None:
     report_publish_due(now=datetime.fromisoformat(now) if now else None)
 
 
-@shared_task(name="reports.publish_month", ignore_result=True)
+@task("reports.publish_month")
 def report_publish_month_task(site_id: int, month: str) -> None:
     """The scheduled publication of one site's month, skipped if it exists by now."""
     from .services import report_snapshot_publish
@@ -62,18 +64,11 @@ def report_publish_month_task(site_id: int, month: str) -> None:
     )
 
 
-@shared_task(
-    name="reports.email",
-    ignore_result=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    max_retries=8,
-)
+@task("reports.email", retry_on=(smtplib.SMTPException, OSError), backoff_s=30, backoff_max_s=1800)
 def report_email_task(snapshot_id: int) -> None:
+    """Email a published snapshot, once (the service records the delivery first)."""
     from .services import report_snapshot_email
 
     snapshot = ReportSnapshot.objects.select_related("site").filter(pk=snapshot_id).first()
-    if snapshot is None or snapshot.deliveries.exists():
-        return
-    report_snapshot_email(snapshot=snapshot)
+    if snapshot is not None:
+        report_snapshot_email(snapshot=snapshot)

@@ -199,8 +199,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Alarm notifications and escalations have their own queue: a slow report never delays a page.
-CELERY_TASK_ROUTES = {"alarms.*": {"queue": "alarms"}}
+# Alarm notifications and escalations have their own queue, and reports theirs, each with a
+# worker of its own (Procfile, deploy/systemd/heatops-worker@.service): a PDF being printed
+# never delays a page. Everything else goes to the default queue, "celery".
+CELERY_TASK_ROUTES = {"alarms.*": {"queue": "alarms"}, "reports.*": {"queue": "reports"}}
 # Where people reach heatops, for links in emails, webhooks and the API: by default where
 # deploy/run serves it (HEATOPS_BIND, HEATOPS_PORT); set it behind a proxy.
 _bind = env("HEATOPS_BIND", "127.0.0.1")

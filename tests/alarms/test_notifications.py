@@ -4,7 +4,6 @@ and then pages once."""
 
 from __future__ import annotations
 
-import smtplib
 import threading
 import time
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from apps.alarms.choices import EventKind, RuleKind
 from apps.alarms.models import AlarmEvent, AlarmNotification, AlarmRule, OnCall
 from apps.alarms.tasks import alarm_notify_task, alarm_webhook_task
 from heatops.tasking import retry_delays_s, retry_span_s
+from tests.mailservers import FailingOnce
 
 pytestmark = pytest.mark.django_db
 
@@ -61,21 +61,9 @@ def test_a_notification_task_run_twice_sends_one_email(rule, django_capture_on_c
     assert len(mail.outbox) == 2
 
 
-class FailingOnce(EmailBackend):
-    """The mail server refuses the first message, then takes them."""
-
-    failed = False
-
-    def send_messages(self, messages):
-        if not FailingOnce.failed:
-            FailingOnce.failed = True
-            raise smtplib.SMTPServerDisconnected("the mail server went away")
-        return super().send_messages(messages)
-
-
 def test_an_email_the_mail_server_refused_is_retried_and_sent_once(rule, settings):
     alarm = services.alarm_raise(rule=rule, value=0.0, detail="", now=datetime.now(UTC))
-    settings.EMAIL_BACKEND = f"{__name__}.FailingOnce"
+    settings.EMAIL_BACKEND = "tests.mailservers.FailingOnce"
     FailingOnce.failed = False
     # run eagerly, a retry runs at once; throw=False: as a worker, which retries the error
     alarm_notify_task.apply(args=(alarm.pk, "fired", 1), throw=False)

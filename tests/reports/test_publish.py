@@ -5,17 +5,21 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings as django_settings
 from django.urls import reverse
 
 from apps.accounts.models import SiteAccess
 from apps.ownership.choices import Area, Raci
 from apps.ownership.models import Assignment
 from apps.reports.models import ImmutableSnapshot, ReportRecipient, ReportSnapshot
-from apps.reports.tasks import report_publish_due_task
+from apps.reports.tasks import report_email_task, report_publish_due_task, report_publish_task
 from apps.sites.models import Site
+from heatops.tasking import retry_delays_s, retry_span_s
+from tests.mailservers import FailingOnce
 
 from .test_pdf import assert_pdf_agrees_with_page, pdf_text
 
@@ -153,3 +157,58 @@ def test_someone_who_may_not_publish_is_refused(client, pool_user, pool_october)
     response = client.post(reverse("reports:publish", args=["pool", period.label]))
     assert response.status_code == 403
     assert not ReportSnapshot.objects.exists()
+
+
+def test_a_publishing_task_run_twice_makes_one_version_and_one_email(
+    pool_october, admin_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Celery delivers a task again when its worker dies before acknowledging it: the
+    "Publish now" job makes one version, and the snapshot is emailed once."""
+    pool, period, _truth = pool_october
+    ReportRecipient.objects.create(site=pool, email="customer@example.org")
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            report_publish_task(pool.pk, period.label, admin_user.pk, "job-1")
+    snapshot = ReportSnapshot.objects.get(site=pool)
+    assert (snapshot.version, snapshot.job) == (1, "job-1")
+    report_email_task(snapshot.pk)  # the email task delivered again
+    assert len(mailoutbox) == 1 and snapshot.deliveries.count() == 1
+    with django_capture_on_commit_callbacks(execute=True):  # another job: the next version
+        report_publish_task(pool.pk, period.label, admin_user.pk, "job-2")
+    assert sorted(ReportSnapshot.objects.values_list("version", flat=True)) == [1, 2]
+    assert len(mailoutbox) == 2
+
+
+def test_a_report_email_the_mail_server_refused_is_retried_and_recorded_once(
+    demo_sites, settings, mailoutbox
+):
+    pool = demo_sites["pool"]
+    ReportRecipient.objects.create(site=pool, email="customer@example.org")
+    snapshot = ReportSnapshot.objects.create(
+        site=pool,
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 11, 1),
+        label="2026-10",
+        version=1,
+        inputs={},
+        figures={},
+        csv="site\n",
+        pdf=b"%PDF-",
+    )
+    settings.EMAIL_BACKEND = "tests.mailservers.FailingOnce"
+    FailingOnce.failed = False
+    # run eagerly, a retry runs at once; throw=False: as a worker, which retries the error
+    report_email_task.apply(args=(snapshot.pk,), throw=False)
+    assert FailingOnce.failed
+    assert [m.to for m in mailoutbox] == [["customer@example.org"]]
+    assert snapshot.deliveries.count() == 1
+
+
+def test_the_report_docs_give_the_email_retries_as_they_are():
+    delays = retry_delays_s(report_email_task)
+    text = " ".join((Path(django_settings.BASE_DIR) / "docs" / "reports.md").read_text().split())
+    said = (
+        f"retried {len(delays)} times, {delays[0]} s apart doubling up to {delays[-1] // 60} min: "
+        f"for {retry_span_s(report_email_task)} s"
+    )
+    assert said in text
