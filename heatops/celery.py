@@ -16,6 +16,7 @@ app.conf.beat_schedule = {
     "alarms-escalate": {"task": "alarms.escalate", "schedule": 15.0},
     # start maintenance windows on time, end them and page their alarms still open
     "maintenance-windows-due": {"task": "maintenance.windows_due", "schedule": 60.0},
+    "drills-advance-due": {"task": "drills.advance_due", "schedule": 5.0},
     # hourly: publish last month's report for each site whose local month has ended
     "reports-publish-due": {"task": "reports.publish_due", "schedule": 3600.0},
 }

@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("apps.maintenance.urls")),
     path("", include("apps.reports.urls")),
     path("", include("apps.business.urls")),
+    path("", include("apps.drills.urls")),
     path("", include("apps.dashboard.urls")),
 ]

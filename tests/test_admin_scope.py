@@ -19,13 +19,14 @@ from apps.alarms.choices import RuleKind
 from apps.alarms.models import AlarmRule, OnCall, Webhook
 from apps.audit.services import audit_record
 from apps.business.models import BusinessCase, CapexItem
+from apps.drills.models import ChecklistItem, Drill, DrillStep
 from apps.incidents.services import incident_open
 from apps.ingest.models import IngestRefusal
 from apps.ingest.services import ingest_token_issue
 from apps.ownership.choices import Area, Raci
 from apps.ownership.models import Assignment
 from apps.reports.models import ReportSnapshot
-from apps.simulator.models import SimulatedFault
+from apps.simulator.models import SimulatedFault, SimulatedSite
 from tests.factories import make_asset
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +55,10 @@ def furnish(site, marker: str, person, now) -> dict:
     SimulatedFault.objects.create(site=site, kind="pump-failure")
     case = BusinessCase.objects.create(site=site, start=date(2025, 1, 1), notes=f"{marker} plan")
     CapexItem.objects.create(case=case, description=f"{marker} racks", amount=1, month=date(2025, 1, 1))
+    SimulatedSite.objects.create(site=site)
+    ChecklistItem.objects.create(site=site, scenario="pump_stopped", expected_rule=rule, safe_state=f"{marker} safe")
+    drill = Drill.objects.create(site=site, mode="manual", started_at=now, note=f"{marker} drill")
+    DrillStep.objects.create(drill=drill, position=1, scenario="pump_stopped", time_limit_s=60, evidence=marker)
     audit_record(
         site=site, user=person, action="changed", obj=rule, before={}, after={}, reason=f"{marker} why"
     )

@@ -2,7 +2,7 @@
 
 Everyone with access to a site sees all of it. Changes depend on the role:
 - estates: act on alarms and incidents; edit thermal, electrical and safety rules; plan
-  maintenance windows, keep the maintenance log and work orders;
+  maintenance windows, keep the maintenance log and work orders; run commissioning drills;
 - devops on-call: act on alarms and incidents; edit compute and network rules;
 - manager: reads everything, changes nothing operational; plans the site's business case
   and publishes its monthly report;
@@ -22,9 +22,10 @@ EDIT_OWNERSHIP = "edit_ownership"
 MAINTAIN = "maintain"  # maintenance windows, the maintenance log, work orders
 EDIT_BUSINESS_CASE = "edit_business_case"  # the site's business case (capex, opex, scenarios)
 PUBLISH_REPORTS = "publish_reports"  # publish a new version of the site's report ("Publish now")
+RUN_DRILLS = "run_drills"  # commissioning drills: start, stop, tick by hand
 
 ALLOWED = {
-    Role.ESTATES: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES, MAINTAIN},
+    Role.ESTATES: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES, MAINTAIN, RUN_DRILLS},
     Role.DEVOPS: {ACT_ON_ALARMS, ACT_ON_INCIDENTS, EDIT_RULES},
     Role.MANAGER: {EDIT_BUSINESS_CASE, PUBLISH_REPORTS},
     Role.ADMIN: {
@@ -35,6 +36,7 @@ ALLOWED = {
         MAINTAIN,
         EDIT_BUSINESS_CASE,
         PUBLISH_REPORTS,
+        RUN_DRILLS,
     },
 }
 RULE_DOMAINS = {

@@ -10,7 +10,7 @@ from apps.accounts.selectors import sites_visible_to
 from apps.ownership.selectors import accountables_for_sites
 
 from .choices import OPEN_STATES, SEVERITY_ORDER, EventKind
-from .models import Alarm, AlarmEvent
+from .models import Alarm, AlarmEvent, AlarmRule
 
 SEVERITY_RANK = Case(
     *[When(severity=s, then=Value(i)) for i, s in enumerate(SEVERITY_ORDER)], output_field=IntegerField()
@@ -169,3 +169,31 @@ def response_times(alarms: Iterable[Alarm]) -> ResponseTimes:
         resolved=len(fixes),
         mttr_s=sum(fixes) / len(fixes) if fixes else None,
     )
+
+
+def rule_fired_since(*, rule_id: int, since) -> tuple[Alarm, object] | None:
+    """The first time ``rule`` fired (or fired again on its open alarm) at or after ``since``:
+    (the alarm, when), or None."""
+    event = (
+        AlarmEvent.objects.filter(
+            alarm__rule_id=rule_id, kind__in=[EventKind.FIRED, EventKind.RECURRED], at__gte=since
+        )
+        .select_related("alarm__rule")
+        .order_by("at", "pk")
+        .first()
+    )
+    return (event.alarm, event.at) if event else None
+
+
+def site_rules_named(site, names) -> dict[str, AlarmRule]:
+    """The site's alarm rules by name, of those named; a name "*<end>" names the site's first
+    rule (by id) whose name ends so, e.g. "* inlet too hot" the first rack's."""
+    names = list(names)
+    out = {}
+    for name in [n for n in names if n.startswith("*")]:
+        rule = AlarmRule.objects.filter(site=site, name__endswith=name[1:]).order_by("pk").first()
+        if rule is not None:
+            out[name] = rule
+    for r in AlarmRule.objects.filter(site=site, name__in=names).select_related("runbook"):
+        out[r.name] = r
+    return out

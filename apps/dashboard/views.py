@@ -16,6 +16,7 @@ from apps.telemetry.influx.errors import InfluxError
 from .capacity import PlantState, project_capacity
 from .config import SiteConfig
 from .live import current_site_payload, current_site_readings, current_system_html
+from .signals import site_page_notes
 
 log = logging.getLogger(__name__)
 # What a browser is told when InfluxDB fails; the details (statement, address) are logged.
@@ -71,6 +72,11 @@ def site_detail(request, slug: str):
         {
             "site": site,
             "site_html": payload["site_html"],
+            "notes": [
+                html
+                for _r, html in site_page_notes.send(sender=site_detail, site=site, user=request.user)
+                if html
+            ],
             "system_html": current_system_html(),
             "ranges": list(RANGES),
             "wall": request.GET.get("wall") == "1",  # the plant room's wall screen: one screen, no scrolling

@@ -9,6 +9,7 @@ class FaultKind(models.TextChoices):
     STUCK_SENSOR = "stuck-sensor", "Stuck sensor"
     LOST_TELEMETRY = "lost-telemetry", "Lost telemetry"
     OVERHEATING = "overheating", "Overheating"
+    SERVER_REMOVED = "server-removed", "Server removed"
 
 
 class SimulatedSensorKind(models.TextChoices):

@@ -39,3 +39,17 @@ class SimulatedFault(models.Model):
     @property
     def is_active(self) -> bool:
         return self.cleared_at is None
+
+
+class SimulatedSite(models.Model):
+    """A site whose telemetry heatops' simulator writes (a demo site), not a real plant:
+    drills inject their faults only into these."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="simulated")
+    since = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "simulated site"
+
+    def __str__(self) -> str:
+        return f"{self.site} (simulated)"

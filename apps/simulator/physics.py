@@ -165,6 +165,9 @@ class SiteModel:
 
         # IT load: workload profile, then each node's own protection against heat
         advance_workload(self, h_total, hour, weekday)
+        first = next((rack.nodes[0] for rack in self.racks if rack.nodes), None)
+        if first is not None:
+            first.removed = FaultKind.SERVER_REMOVED in faults
         it_power = node_power(self)
         q_in = it_power * LIQUID_CAPTURE
 

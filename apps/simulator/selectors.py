@@ -17,7 +17,7 @@ from apps.telemetry.influx.client import get_client
 
 from .choices import SimulatedSensorKind
 from .exceptions import SimulatorError
-from .models import SimulatedFault
+from .models import SimulatedFault, SimulatedSite
 from .specs import (
     DryCoolerSpec,
     HeatExchangerSpec,
@@ -244,3 +244,7 @@ def telemetry_present(*, slugs: Sequence[str], lookback: str) -> set[str]:
     """The sites among ``slugs`` that already have facility or heat-meter points in InfluxDB."""
     readings = get_client().latest(measurements=["facility", "heat_meter"], lookback=lookback)
     return {r.tags.get("site", "") for r in readings} & set(slugs)
+
+
+def site_is_simulated(site: Site) -> bool:
+    return SimulatedSite.objects.filter(site=site).exists()

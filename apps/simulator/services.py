@@ -13,7 +13,7 @@ from apps.sites.models import Site
 
 from .choices import FaultKind
 from .exceptions import FaultAlreadyActive, FaultNotActive, SimulatorError
-from .models import SimulatedFault
+from .models import SimulatedFault, SimulatedSite
 
 
 def fault_start(*, site: Site, kind: FaultKind | str, at: datetime | None = None) -> SimulatedFault:
@@ -51,3 +51,20 @@ def fault_clear(*, site: Site, kind: FaultKind | str, at: datetime | None = None
 def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
+
+
+def site_mark_simulated(*, site: Site) -> SimulatedSite:
+    """Mark ``site`` as one whose telemetry the simulator writes (safe to repeat)."""
+    return SimulatedSite.objects.get_or_create(site=site)[0]
+
+
+def faults_clear_all(*, site: Site, kinds, at: datetime | None = None) -> list[SimulatedFault]:
+    """Clear every active fault of ``kinds`` at ``site`` (those not active are left): the
+    simulator's normal state again."""
+    cleared = []
+    for kind in kinds:
+        try:
+            cleared.append(fault_clear(site=site, kind=kind, at=at))
+        except FaultNotActive:
+            continue
+    return cleared

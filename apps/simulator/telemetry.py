@@ -43,7 +43,7 @@ def site_points(
         rack_inlet = r2(model.t_inlet + rack.inlet_offset)
         add(Point("rack", rack.spec.tags, {"power_kw": r3(rack.power), "inlet_temp_c": rack_inlet}, ns))
         for node in rack.nodes:
-            if node.spec.tags is not None:
+            if node.spec.tags is not None and not node.removed:
                 fields = {
                     "power_kw": r3(node.power),
                     "utilisation_pct": 0.0 if node.tripped else r1(100.0 * node.utilisation),

@@ -29,6 +29,7 @@ class Node:
     power: float = 0.0
     throttled: bool = False
     tripped: bool = False
+    removed: bool = False  # taken out of its rack: no power, no readings
 
 
 @dataclass
@@ -72,6 +73,9 @@ def node_power(model: SiteModel) -> float:
         rack_inlet = model.t_inlet + rack.inlet_offset
         total = 0.015 * rack.spec.rated_kw  # switches and management
         for node in rack.nodes:
+            if node.removed:
+                node.power = 0.0
+                continue
             limit = node.spec.max_inlet_c
             inlet = rack_inlet + node.inlet_offset
             if inlet >= limit + 10.0 or t_rack >= limit + 30.0:

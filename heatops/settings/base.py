@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "apps.ingest",
     "apps.simulator",
     "apps.business",
+    "apps.drills",
     "apps.demo",
 ]
 
@@ -151,6 +152,8 @@ INFLUX = {
 # --- Live dashboards (docs/live.md) ----------------------------------------------------
 # The telemetry pump reads InfluxDB once per tick for all sites and publishes what changed.
 HEATOPS_PUMP_TICK_S = float(env("HEATOPS_PUMP_TICK_S", "0.5"))
+# a commissioning drill's pause between scenarios, for the plant to recover (docs/drills.md)
+HEATOPS_DRILL_SETTLE_S = int(env("HEATOPS_DRILL_SETTLE_S", "120"))
 HEATOPS_PUMP_LOOKBACK = env("HEATOPS_PUMP_LOOKBACK", "60s")  # how late a point may arrive and still show
 HEATOPS_PUMP_SEED_LOOKBACK = env("HEATOPS_PUMP_SEED_LOOKBACK", "7d")  # first read after a start
 # Points read per series: on each tick (so fields written in points of their own within

@@ -69,6 +69,7 @@ def pages(world):
         reverse("audit:audit_log", args=["pool"]): "site",
         reverse("maintenance:maintenance", args=["pool"]): "site",
         reverse("business:business_case", args=["pool"]): "site",
+        reverse("drills:commissioning", args=["pool"]): "site",
         reverse("dashboard:portfolio"): "list",
         reverse("alarms:alarm_list"): "list",
         reverse("incidents:incident_list"): "list",
@@ -285,11 +286,46 @@ def _actions():
             lambda w: AuditEntry.objects.filter(action="created business case").exists(),
         ),
         **_rotation_actions(),
+        **_drill_actions(),
         "report publish": (
             lambda w: reverse("reports:publish", args=["pool", "2026-01"]),
             lambda w: {},
             "publish_reports",
             None,  # enqueued: the job's own tests follow it; here, who is let in
+        ),
+    }
+
+
+def _drill_actions():
+    """Who is let in; the drills' own tests follow what each does (on a manual drill: the
+    pool is not a simulated site here)."""
+    from apps.drills.models import Drill
+
+    def drill(w):
+        if "drill" not in w:
+            from apps.drills.services import drill_start
+
+            w["drill"] = drill_start(site=w["incident"].site, user=None, mode="manual")
+        return w["drill"]
+
+    return {
+        "drill start": (
+            lambda w: reverse("drills:drill_create", args=["pool"]),
+            lambda w: {},
+            "run_drills",
+            lambda w: Drill.objects.filter(site__slug="pool").exists(),
+        ),
+        "drill step tick": (
+            lambda w: reverse("drills:drill_step", args=["pool", drill(w).steps.first().pk]),
+            lambda w: {"result": "passed", "evidence": "seen"},
+            "run_drills",
+            lambda w: drill(w).steps.first().result == "passed",
+        ),
+        "drill stop": (
+            lambda w: reverse("drills:drill_abort", args=["pool", drill(w).pk]),
+            lambda w: {"reason": "pool closing"},
+            "run_drills",
+            lambda w: Drill.objects.get(pk=drill(w).pk).state == "aborted",
         ),
     }
 
@@ -431,7 +467,7 @@ def _member(world):
 # docs/roles.md's table, written out again here on purpose: the code's table
 # (apps/accounts/permissions.py) is checked against the documentation, not against itself.
 ROLE_MAY = {
-    "estates": {"act_on_alarms", "act_on_incidents", "maintain"},
+    "estates": {"act_on_alarms", "act_on_incidents", "maintain", "run_drills"},
     "devops": {"act_on_alarms", "act_on_incidents"},
     "manager": {"edit_business_case", "publish_reports"},
     "admin": {
@@ -441,6 +477,7 @@ ROLE_MAY = {
         "maintain",
         "edit_business_case",
         "publish_reports",
+        "run_drills",
     },
 }
 BULK = {"bulk ack", "bulk incident"}  # refused alarms are left out and the page says so: 302
@@ -485,6 +522,7 @@ def test_the_matrix_covers_every_state_changing_post_route():
         "ownership:rotations",
         "ownership:rotation",
         "ownership:rotation_ics",
+        "drills:commissioning",
     }
     covered = {
         "alarms:alarm_ack",
@@ -509,6 +547,9 @@ def test_the_matrix_covers_every_state_changing_post_route():
         "ownership:override_remove",
         "ownership:feed_issue",
         "ownership:feed_revoke",
+        "drills:drill_create",
+        "drills:drill_abort",
+        "drills:drill_step",
     }
     assert posts - read_only == covered, "a new page that changes state: add it to _actions()"
 

@@ -163,6 +163,10 @@ ROUTES: dict[str, tuple[str, object]] = {
     "business:business_case": ("login", lambda w: {"slug": w.school.slug}),
     "business:business_case_edit": ("login", lambda w: {"slug": w.school.slug}),
     "business:business_case_csv": ("login", lambda w: {"slug": w.school.slug}),
+    "drills:commissioning": ("login", lambda w: {"slug": w.school.slug}),
+    "drills:drill_create": ("login", lambda w: {"slug": w.school.slug}),
+    "drills:drill_abort": ("login", lambda w: {"slug": w.school.slug, "pk": school_drill(w).pk}),
+    "drills:drill_step": ("login", lambda w: {"slug": w.school.slug, "pk": school_drill(w).steps.first().pk}),
     "maintenance:window_create": ("login", lambda w: {"slug": w.school.slug}),
     "maintenance:window_action": (
         "login",
@@ -204,6 +208,19 @@ def school_rotation(w) -> dict:
             created_at=now,
         )
     return {"rotation": rotation, "override": rotation.overrides.get()}
+def school_drill(w):
+    """The school's drill, running and ticked by hand (made on first use)."""
+    from django.utils import timezone
+
+    from apps.drills.models import Drill, DrillStep
+
+    drill = Drill.objects.filter(site=w.school).first()
+    if drill is None:
+        drill = Drill.objects.create(
+            site=w.school, mode="manual", started_at=timezone.now(), note=f"{SECRET} drill"
+        )
+        DrillStep.objects.create(drill=drill, position=1, scenario="pump_stopped", time_limit_s=60)
+    return drill
 
 
 def school_maintenance(w) -> dict:
@@ -417,6 +434,10 @@ def school_untouched(w: World) -> None:
     assert not WorkOrder.objects.filter(action_item=w.school_action_item).exists()
     assert WorkOrder.objects.filter(site=w.school).count() == 1
     assert list(RotationOverride.objects.values_list("user", flat=True)) in ([], [w.school_person.pk])
+    from apps.drills.models import Drill
+
+    assert [(d.state, d.passed) for d in Drill.objects.filter(site=w.school)] in ([], [("running", 0)])
+    assert not Drill.objects.exclude(site=w.school).exclude(site=w.pool).exists()
 
 
 # --- anonymous ---------------------------------------------------------------------------

@@ -55,6 +55,17 @@ def test_each_tick_reports_every_asset_of_the_demo_sites_once(demo_sites, t0):
     assert len({(p.measurement, tuple(sorted(p.tags.items()))) for p in pool}) == len(pool)
 
 
+def test_a_removed_server_stops_reporting_and_its_power_leaves_the_rack(demo_sites, t0):
+    spec = simulated_site_specs(slugs=["pool"])[0]
+    normal = run(spec, t0, ticks=3)[-1]
+    removed = run(spec, t0, ticks=3, faults=(FaultKind.SERVER_REMOVED,))[-1]
+    nodes = lambda tick: {p.tags["asset"]: p.fields["power_kw"] for p in tick if p.measurement == "node"}  # noqa: E731
+    gone = set(nodes(normal)) - set(nodes(removed))
+    assert len(gone) == 1 and len(nodes(removed)) == len(nodes(normal)) - 1
+    it = lambda tick: next(p.fields["it_power_kw"] for p in tick if p.measurement == "facility")  # noqa: E731
+    assert it(removed) < it(normal) - 0.8 * nodes(normal)[gone.pop()]
+
+
 def test_the_heat_pump_puts_out_its_source_heat_plus_its_electricity(demo_sites, t0):
     spec = simulated_site_specs(slugs=["school"])[0]
     cops = []

@@ -11,6 +11,7 @@ from apps.accounts.services import site_access_grant
 from apps.alarms.defaults import alarm_rules_create_defaults
 from apps.alarms.services import on_call_add
 from apps.business.demo import demo_business_cases
+from apps.drills.demo import demo_drills
 from apps.ownership.choices import Area, Raci
 from apps.ownership.demo import seed_demo_rotation
 from apps.ownership.services import raci_replace
@@ -57,6 +58,7 @@ class Command(BaseCommand):
             self.stdout.write(demo_business_cases(sites, user=manager, backfill_days=backfill_days))
             devops = [people["oncall"][0], people["second"][0]]
             self.stdout.write(f"on call: {seed_demo_rotation(sites, devops, now=timezone.now())}")
+            self.stdout.write(demo_drills(sites, user=people["estates"][0]))
             self.stdout.write(self.style.SUCCESS(f"demo admin login: {username} / {password}"))
             logins = ", ".join(f"{u.username} ({role.label})" for u, role in people.values())
             self.stdout.write(self.style.SUCCESS(f"demo logins, password {people_password}: {logins}"))
