@@ -49,6 +49,9 @@ from .status import SiteStatus, site_status
 log = logging.getLogger(__name__)
 
 CONFIG_REFRESH_S = 30
+# A site whose points, alarms and maintenance windows have not changed, and none of whose
+# numbers has turned stale, is rendered again after this long anyway.
+RERENDER_S = 10
 
 
 class LoopThread:
@@ -104,6 +107,8 @@ class Publisher:
         self.system: SystemState | None = None
         self.alarms: dict[int, list] = {}
         self.windows: dict[int, list] = {}
+        self.due_ms: dict[int, int] = {}  # when a site's fragments may next change by themselves
+        self.shown: dict[int, tuple] = {}  # the alarms and windows a site was last rendered with
         self.channel_ok = True
         self.loop = LoopThread()
 
@@ -149,11 +154,33 @@ class Publisher:
                 self.since[key] = (q.level, since)
             q.since_ms = since
 
+    def _shown(self, pk: int) -> tuple:
+        return (
+            tuple((a.pk, a.updated_at) for a in self.alarms.get(pk, [])),
+            tuple((w.pk, w.banner_text) for w in self.windows.get(pk, [])),
+        )
+
+    def _needs_render(self, pk: int, cfg: SiteConfig, snapshot: Snapshot, now_ms: int) -> bool:
+        """Whether anything the site's fragments show may have changed since they were last
+        rendered: a new point, its open alarms or maintenance windows, a number turning
+        stale; else nothing is rendered for it (with hundreds of sites, most have no new
+        point in a given tick)."""
+        return (
+            cfg.slug in snapshot.changed
+            or pk not in self.last
+            or now_ms >= self.due_ms.get(pk, 0)
+            or self.shown.get(pk) != self._shown(pk)
+        )
+
     def _site(self, pk: int, cfg: SiteConfig, snapshot: Snapshot, now_ms: int) -> dict | None:
         """The site's fragments if they differ from those sent last (then kept as sent)."""
+        readings = snapshot.site(cfg.slug)
+        stale_at = readings.next_stale_ms(now_ms, default_s=settings.HEATOPS_STALE_AFTER_S)
+        self.due_ms[pk] = min(stale_at or now_ms + RERENDER_S * 1000, now_ms + RERENDER_S * 1000)
+        self.shown[pk] = self._shown(pk)
         status = site_status(
             cfg,
-            snapshot.site(cfg.slug),
+            readings,
             now=snapshot.taken_at,
             stale_after_s=settings.HEATOPS_STALE_AFTER_S,
             alarms=self.alarms.get(pk, []),
@@ -179,11 +206,12 @@ class Publisher:
         self._send(messages)
 
     def __call__(self, snapshot: Snapshot) -> None:
-        """After a read of InfluxDB: every active site (its verdicts age even without new
-        points), with the open alarms and maintenance windows as they are now."""
+        """After a read of InfluxDB: every active site that may show something new (see
+        ``_needs_render``), with the open alarms and maintenance windows as they are now."""
         if time.monotonic() - self.loaded_at > CONFIG_REFRESH_S or not self.configs:
             self.configs = load_configs()
             self.loaded_at = time.monotonic()
+            self.due_ms.clear()  # a site's name, assets or limits may have changed
         messages: list[tuple[str, dict]] = []
         cached: dict = {}
         system = SystemState(snapshot.influx_ok, snapshot.error, int(snapshot.taken_at.timestamp() * 1000))
@@ -194,7 +222,9 @@ class Publisher:
             messages.append((SYSTEM_GROUP, {"type": SYSTEM_STATUS, "html": html}))
         self.alarms = open_alarms_for_sites(list(self.configs))
         self.windows = active_windows_for_sites(list(self.configs), at=snapshot.taken_at)
-        self._publish(self.configs, snapshot, messages, cached)
+        now_ms = int(snapshot.taken_at.timestamp() * 1000)
+        due = {pk: cfg for pk, cfg in self.configs.items() if self._needs_render(pk, cfg, snapshot, now_ms)}
+        self._publish(due, snapshot, messages, cached)
 
     def pushed(self, snapshot: Snapshot) -> None:
         """After points the ingest endpoint pushed: only the sites they changed, with the

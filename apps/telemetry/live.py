@@ -89,6 +89,18 @@ class SiteReadings:
     def newest_ms(self) -> int | None:
         return max((r.time_ms for r in self.series.values()), default=None)
 
+    def next_stale_ms(self, now_ms: int, *, default_s: float) -> int | None:
+        """When the next of this site's numbers turns stale (the first moment its age is
+        past its series' limit), if any is still fresh at ``now_ms``: until then nothing
+        shown of the site changes without a new point."""
+        default_ms = int(default_s * 1000)
+        turns = [
+            t + (r.stale_after_ms or default_ms) + 1
+            for r in self.series.values()
+            for t in {r.time_ms, *r.field_ms.values()}
+        ]
+        return min((t for t in turns if t > now_ms), default=None)
+
 
 @dataclass
 class Snapshot:
