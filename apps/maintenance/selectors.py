@@ -133,3 +133,17 @@ def site_work_orders(site) -> QuerySet[WorkOrder]:
     return WorkOrder.objects.filter(site=site).select_related(
         "asset", "assignee", "alarm", "incident", "action_item"
     )
+
+
+def log_entries_between(*, site, start: datetime, end: datetime) -> QuerySet[LogEntry]:
+    """The site's log entries for work performed in [start, end), oldest first."""
+    return site_log(site).filter(performed_at__gte=start, performed_at__lt=end).order_by("performed_at", "pk")
+
+
+def work_orders_between(*, site, start: datetime, end: datetime) -> QuerySet[WorkOrder]:
+    """The site's work orders raised or done in [start, end)."""
+    return (
+        site_work_orders(site)
+        .filter(Q(created_at__gte=start, created_at__lt=end) | Q(done_at__gte=start, done_at__lt=end))
+        .order_by("created_at", "pk")
+    )

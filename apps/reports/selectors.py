@@ -15,6 +15,7 @@ from apps.telemetry.influx.client import InfluxClient, get_client
 
 from .compute import Job, collect
 from .figures import daily, figures, sla_heatmap
+from .maintenance import maintenance_figures, maintenance_record
 from .models import ReportSnapshot
 from .periods import Period, last_month, local_today, month_period, previous_month
 
@@ -82,6 +83,7 @@ class SiteReport:
     days: list[dict]
     heatmap: dict
     alarm_matrix: list[dict]
+    maintenance: dict = field(default_factory=dict)  # the period's windows, log entries, work orders
     compare: dict[str, dict] = field(default_factory=dict)  # "previous" / "last_year" -> figures
 
 
@@ -106,7 +108,15 @@ def site_period_figures(
     requests."""
     jobs = [_job(s, p) for s, p in zip(sites, periods, strict=True)]
     collect(jobs, client=client or get_client())
-    return [{**figures(j), **alarm_figures(j.site, j.period), "figures_from": "computed"} for j in jobs]
+    return [
+        {
+            **figures(j),
+            **maintenance_figures(j),
+            **alarm_figures(j.site, j.period),
+            "figures_from": "computed",
+        }
+        for j in jobs
+    ]
 
 
 def site_report(
@@ -143,7 +153,13 @@ def site_report(
     report = SiteReport(
         site=site,
         period=period,
-        figures={**figures(main), **alarm_figures(site, period), **published_marks(latest, from_it=False)},
+        figures={
+            **figures(main),
+            **maintenance_figures(main),
+            **alarm_figures(site, period),
+            **published_marks(latest, from_it=False),
+        },
+        maintenance=maintenance_record(site, period),
         days=daily(main),
         heatmap=sla_heatmap(main),
         alarm_matrix=alarm_matrix(site, period),
@@ -155,6 +171,7 @@ def site_report(
         else:
             report.compare[key] = {
                 **figures(computed[p.key]),
+                **maintenance_figures(computed[p.key]),
                 **alarm_figures(site, p),
                 **published_marks(None),
             }

@@ -52,6 +52,13 @@ def contract_lines(fig: dict, site) -> list[str]:
         lines.append(
             f"Supply temperature: no time with heat called for and a supply temperature known ({band})."
         )
+    if fig.get("maintenance_hours") or fig.get("maintenance_allowed_hours"):
+        lines.append(
+            f"Maintenance: {fmt(fig.get('maintenance_hours'), 'hours')} in windows, "
+            f"{fmt(fig.get('maintenance_allowed_hours'), 'hours')} allowed; without the allowed time, "
+            f"supply temperature in band {fmt(fig.get('sla_compliance_excl_maintenance'), 'pct')} and compute "
+            f"available {fmt(fig.get('availability_excl_maintenance'), 'pct')}."
+        )
     lines.append(
         f"Heat revenue: {fmt(fig.get('revenue_total'), 'money', currency)} "
         f"(capacity {fmt(fig.get('revenue_capacity'), 'money', currency)} for "
