@@ -128,6 +128,33 @@ def month_period(tz: str, year: int, month: int) -> Period:
     return Period(start, next_month_start(start), tz)
 
 
+QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+def quarter_period(tz: str, year: int, quarter: int) -> Period:
+    start = date(year, 3 * quarter - 2, 1)
+    return Period(start, date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1), tz)
+
+
+def year_period(tz: str, year: int) -> Period:
+    return Period(date(year, 1, 1), date(year + 1, 1, 1), tz)
+
+
+def period_from_query(query, tz: str) -> Period:
+    """The period a report page asks for: ``quarter=2026-Q3``, ``year=2026``, or
+    ``start=2026-10-01&end=2026-10-15`` (whole local days, ``end`` excluded)."""
+    if query.get("quarter"):
+        match = QUARTER.match(query["quarter"])
+        if not match or int(match[1]) < 2000:
+            raise ValueError(f"{query['quarter']!r} is not a quarter such as 2026-Q3")
+        return quarter_period(tz, int(match[1]), int(match[2]))
+    if query.get("year"):
+        if not re.fullmatch(r"\d{4}", query["year"]) or int(query["year"]) < 2000:
+            raise ValueError(f"{query['year']!r} is not a year such as 2026")
+        return year_period(tz, int(query["year"]))
+    return Period(date.fromisoformat(query.get("start", "")), date.fromisoformat(query.get("end", "")), tz)
+
+
 def parse_month(value: str) -> tuple[int, int]:
     match = MONTH.match(value or "")
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 2000:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -17,7 +16,7 @@ from . import presentation
 from .choices import PublishState
 from .formatting import mtta_short
 from .models import ReportSnapshot
-from .periods import Period, month_period, parse_month
+from .periods import month_period, parse_month, period_from_query
 from .selectors import RANKINGS, default_month, portfolio_month, portfolio_totals, ranking, site_report
 from .services import progress_get, progress_set
 from .tasks import report_publish_task
@@ -136,14 +135,11 @@ def site_month_csv(request, slug: str, month: str):
 @login_required
 @require_GET
 def site_range_csv(request, slug: str):
-    """Any range of whole local days: ?start=YYYY-MM-DD&end=YYYY-MM-DD (end excluded)."""
+    """Any range of whole local days: ?start=YYYY-MM-DD&end=YYYY-MM-DD (end excluded), or
+    ?quarter=YYYY-Qn, ?year=YYYY."""
     site = site_visible_or_404(request.user, slug)
     try:
-        period = Period(
-            date.fromisoformat(request.GET.get("start", "")),
-            date.fromisoformat(request.GET.get("end", "")),
-            site.timezone,
-        )
+        period = period_from_query(request.GET, site.timezone)
     except ValueError as exc:
         return HttpResponseBadRequest(f"start and end are dates such as 2026-10-01, end after start ({exc})")
     try:
@@ -153,6 +149,26 @@ def site_range_csv(request, slug: str):
     return _csv_response(
         presentation.csv_text([report.figures]), f"heatops-{site.slug}-{period.start}-{period.end}"
     )
+
+
+@login_required
+@require_GET
+def site_period(request, slug: str):
+    """Any period of a site on one page: a quarter, a year or a range of days."""
+    site = site_visible_or_404(request.user, slug)
+    try:
+        period = period_from_query(request.GET, site.timezone)
+    except ValueError as exc:
+        return HttpResponseBadRequest(
+            f"Ask for quarter=2026-Q3, year=2026, or start and end dates such as 2026-10-01 ({exc})"
+        )
+    try:
+        context = presentation.report_context(site_report(site=site, period=period))
+    except InfluxError as exc:
+        return render(
+            request, "reports/period.html", {"site": site, "period": period, "error": str(exc)}, status=503
+        )
+    return render(request, "reports/period.html", context)
 
 
 @login_required

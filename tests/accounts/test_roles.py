@@ -509,6 +509,7 @@ def test_the_matrix_covers_every_state_changing_post_route():
         "reports:site_month_csv",
         "reports:site_month_pdf",
         "reports:site_range_csv",
+        "reports:site_period",
         "reports:progress",
         "reports:snapshot_file",
         "dashboard:portfolio",

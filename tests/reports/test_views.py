@@ -140,3 +140,27 @@ def test_a_snapshot_published_before_ratios_had_their_own_coverage_still_shows_o
     rows = {r["key"]: r for r in figure_rows(older)}
     for key in ("pue", "erf", "ere"):
         assert rows[key]["coverage"] == "95.0 % of the time" and rows[key]["partial"], key
+
+
+def test_a_quarter_a_year_and_any_range_of_days_from_the_page(client, pool_user, pool_october):
+    pool, period, truth = pool_october
+    client.force_login(pool_user)
+    month_page = client.get(reverse("reports:site_month", args=["pool", period.label])).content.decode()
+    assert 'id="period-picker"' in month_page and 'id="range-picker"' in month_page
+    year = period.start.year
+    url = reverse("reports:site_period", args=["pool"])
+    quarter = client.get(url, {"quarter": f"{year}-Q4"})
+    assert quarter.status_code == 200
+    q = quarter.context["fig"]
+    assert (q["period_start"], q["period_end"]) == (f"{year}-10-01", f"{year + 1}-01-01")
+    assert f"{year}-10-01 to {year}-12-31" in quarter.content.decode()
+    # October is the quarter's only data: its energy, over a share of the quarter's time
+    assert q["it_energy_kwh"] == pytest.approx(truth["it"], rel=1e-3)
+    whole = client.get(url, {"year": str(year)}).context["fig"]
+    assert (whole["period_start"], whole["period_end"]) == (f"{year}-01-01", f"{year + 1}-01-01")
+    days = client.get(
+        url, {"start": period.start.isoformat(), "end": (period.start + timedelta(days=7)).isoformat()}
+    )
+    assert days.status_code == 200 and days.context["fig"]["hours"] == 7 * 24
+    assert client.get(url, {"quarter": "2026-Q5"}).status_code == 400
+    assert client.get(reverse("reports:site_period", args=["school"]), {"year": "2026"}).status_code == 404

@@ -153,6 +153,7 @@ ROUTES: dict[str, tuple[str, object]] = {
     "reports:site_month_pdf": ("login", lambda w: {"slug": w.school.slug, "month": MONTH}),
     "reports:publish": ("login", lambda w: {"slug": w.school.slug, "month": MONTH}),
     "reports:site_range_csv": ("login", lambda w: {"slug": w.school.slug}),
+    "reports:site_period": ("login", lambda w: {"slug": w.school.slug}),
     "reports:progress": ("login", lambda w: {"job": w.school_job}),
     "reports:snapshot_file": ("login", lambda w: {"pk": w.school_snapshot.pk, "kind": "csv"}),
     "dashboard:portfolio": ("login", None),
