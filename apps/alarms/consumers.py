@@ -11,6 +11,8 @@ from apps.accounts.consumers import LiveConsumer
 from apps.accounts.selectors import sites_visible_to
 from apps.telemetry.live import site_group
 
+from .selectors import MAINTENANCE_FILTERS
+
 
 class AlarmListConsumer(LiveConsumer):
     """The alarm list: changes to alarms of the person's sites that match the page's filters."""
@@ -21,7 +23,7 @@ class AlarmListConsumer(LiveConsumer):
         user = self.scope["user"]
         query = parse_qs(self.scope.get("query_string", b"").decode())
         self.filters = {
-            k: v[0] for k, v in query.items() if k in {"site", "severity", "domain", "state"} and v[0]
+            k: v[0] for k, v in query.items() if k in {"site", "severity", "domain", "state", "maintenance"} and v[0]
         }
         sites = sites_visible_to(user)
         if "site" in self.filters:
@@ -33,6 +35,9 @@ class AlarmListConsumer(LiveConsumer):
         for key in ("severity", "domain"):
             if key in self.filters and event[key] != self.filters[key]:
                 return False
+        held = MAINTENANCE_FILTERS.get(self.filters.get("maintenance", ""))
+        if held is not None and event["fired"] and event["in_maintenance"] != held:
+            return False  # a new alarm of the other kind; a card shown already keeps updating
         state = self.filters.get("state")
         if state == "open":
             return True  # show it change, resolved included, until the page is reloaded

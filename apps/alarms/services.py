@@ -61,6 +61,7 @@ def _broadcast(alarm_id: int, transition: str | None) -> None:
         "severity": alarm.severity,
         "domain": alarm.domain,
         "state": alarm.state,
+        "in_maintenance": alarm.in_maintenance,
     }
     try:
         async_to_sync(get_channel_layer().group_send)(site_group(alarm.site_id), message)
