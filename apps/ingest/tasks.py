@@ -1,11 +1,10 @@
-from celery import shared_task
-
 from apps.telemetry.influx.client import get_client
+from heatops.tasking import task
 
 from .spool import get_spool
 
 
-@shared_task(name="ingest.drain_spool", ignore_result=True)
+@task("ingest.drain_spool")
 def ingest_drain_spool_task() -> int:
     """Deliver telemetry kept while InfluxDB was unreachable (safe to run concurrently)."""
     return get_spool().drain(get_client())

@@ -1,11 +1,11 @@
 """The minute task that starts maintenance windows on time and ends them (releasing their
 alarms, which then page). Safe to run twice."""
 
-from celery import shared_task
+from heatops.tasking import task
 
 from .services import windows_due
 
 
-@shared_task(name="maintenance.windows_due", ignore_result=True)
+@task("maintenance.windows_due")
 def windows_due_task() -> None:
     windows_due()
