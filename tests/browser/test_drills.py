@@ -112,8 +112,10 @@ def test_a_drill_on_the_demo_pool_runs_through_the_simulator_and_records_its_res
     page.click("#run-drill")
     running = page.locator("section.drill-running")
     expect(running).to_have_count(1)
+    # the first scenario runs; with rules that fire at once it may already have passed
+    # by the page's next poll (every 3 s)
     expect(running.locator('tr[data-scenario="pump_stopped"] .result')).to_have_text(
-        "Running", timeout=15_000
+        re.compile("Running|Passed"), timeout=15_000
     )
     page.screenshot(path=str(ARTIFACTS / "drill-running.png"), full_page=True)
     finished = page.locator(f"section#{running.get_attribute('id')}.drill-finished")
