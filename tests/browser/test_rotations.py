@@ -17,19 +17,20 @@ from .conftest import ARTIFACTS
 from .test_maintenance import log_in
 
 ALARM_AND_ROTA = """
+import datetime
 import json
-from django.utils import timezone
 from apps.alarms.models import AlarmRule
 from apps.alarms.services import alarm_raise
 from apps.ownership.models import Rotation
 from apps.ownership.rotations import local, now_and_next
+now = datetime.datetime.fromisoformat("__NOW__")
 rule = AlarmRule.objects.get(site__slug="pool", name="Site telemetry missing")
-alarm = alarm_raise(rule=rule, value=None, detail="no data", now=timezone.now())
+alarm = alarm_raise(rule=rule, value=None, detail="no data", now=now)
 rotation = Rotation.objects.get(name="DevOps on-call (weekly)")
-current, upcoming = now_and_next(rotation, timezone.now())
+current, upcoming = now_and_next(rotation, now)
 print(json.dumps({"alarm": alarm.pk, "rotation": rotation.pk, "now": current.user.get_full_name(),
     "next": upcoming.user.get_full_name(), "next_pk": upcoming.user.pk,
-    "london": local(rotation, timezone.now()).replace(tzinfo=None).isoformat()}))
+    "london": local(rotation, now).replace(tzinfo=None).isoformat()}))
 """
 
 
@@ -47,9 +48,9 @@ def live(services, stack_database):
         yield s
 
 
-def test_the_alarm_page_shows_who_is_on_call_now_and_next_and_follows_a_swap(live, browser):
+def test_the_alarm_page_shows_who_is_on_call_now_and_next_and_follows_a_swap(live, browser, now):
     ARTIFACTS.mkdir(exist_ok=True)
-    seeded = json.loads(live.django_shell(ALARM_AND_ROTA))
+    seeded = json.loads(live.django_shell(ALARM_AND_ROTA.replace("__NOW__", now.isoformat())))
     assert {seeded["now"], seeded["next"]} == {"Sam Patel", "Alex Kim"}  # the demo's two, in turn
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     errors: list[str] = []

@@ -85,13 +85,13 @@ team = Team.objects.create(name="DevOps")
 rotation = Rotation.objects.create(team=team, name="DevOps weekly", handover_time=datetime.time(9),
     starts_on=datetime.date(2026, 1, 5))
 RotationMember.objects.create(rotation=rotation, user=user)
-print(rotation.pk, calendar_feed_issue(user=user, now=datetime.datetime.now(datetime.UTC))[1])
+print(rotation.pk, calendar_feed_issue(user=user, now=datetime.datetime.fromisoformat("{now}"))[1])
 """
 
 
-def _feed(run, username: str) -> tuple[int, str]:
+def _feed(run, username: str, now) -> tuple[int, str]:
     """A rotation with ``username`` on it, and their calendar feed token."""
-    pk, token = run(FEED.format(username=username)).split()
+    pk, token = run(FEED.format(username=username, now=now.isoformat())).split()
     return int(pk), token
 
 
@@ -102,10 +102,10 @@ def _in_process(code: str) -> str:
     return out.getvalue().strip()
 
 
-def test_no_token_reaches_heatops_logs(client, pool_user, demo_sites, influx, caplog):
+def test_no_token_reaches_heatops_logs(client, pool_user, demo_sites, influx, caplog, now):
     _, ingest_token = ingest_token_issue(site=demo_sites["pool"], name="agent")
     _, api_token = personal_token_issue(user=pool_user, name="bot")
-    rotation, feed_token = _feed(_in_process, pool_user.username)
+    rotation, feed_token = _feed(_in_process, pool_user.username, now)
     caplog.set_level(logging.DEBUG)
     line = f"rack,site=pool,asset=a power_kw=1 {int(time.time())}"
     for method, path, headers in _requests(ingest_token, api_token, feed_token, rotation):
@@ -118,7 +118,7 @@ def test_no_token_reaches_heatops_logs(client, pool_user, demo_sites, influx, ca
         assert token[len("hops_") + 6 :] not in logged  # not even the secret part of it
 
 
-def test_no_token_reaches_daphnes_access_log_or_its_error_log(services, tmp_path):
+def test_no_token_reaches_daphnes_access_log_or_its_error_log(services, tmp_path, now):
     with stack(
         web=False,
         influx_url=services["influx_url"],
@@ -136,7 +136,7 @@ def test_no_token_reaches_daphnes_access_log_or_its_error_log(services, tmp_path
             "from apps.accounts.services import personal_token_issue\n"
             "print(personal_token_issue(user=get_user_model().objects.get(username='admin'), name='bot')[1])"
         )
-        rotation, feed_token = _feed(s.django_shell, "admin")
+        rotation, feed_token = _feed(s.django_shell, "admin", now)
         access_log = s.root / "access.log"
         url = s.serve(
             "heatops.asgi:application",
