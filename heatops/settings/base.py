@@ -156,6 +156,8 @@ HEATOPS_PUMP_TICK_S = float(env("HEATOPS_PUMP_TICK_S", "0.5"))
 HEATOPS_DRILL_SETTLE_S = int(env("HEATOPS_DRILL_SETTLE_S", "120"))
 HEATOPS_PUMP_LOOKBACK = env("HEATOPS_PUMP_LOOKBACK", "60s")  # how late a point may arrive and still show
 HEATOPS_PUMP_SEED_LOOKBACK = env("HEATOPS_PUMP_SEED_LOOKBACK", "7d")  # first read after a start
+# Redis holds at most this many bytes of ingested batches waiting for the pump (oldest dropped)
+HEATOPS_PUSH_MAX_BYTES = int(env("HEATOPS_PUSH_MAX_BYTES", str(16 * 1024 * 1024)))
 # Points read per series: on each tick (so fields written in points of their own within
 # one tick are all seen), and on the first read after a start.
 HEATOPS_PUMP_POINTS = int(env("HEATOPS_PUMP_POINTS", "3"))

@@ -31,3 +31,15 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# The mail server alarm and report emails go out through (README, "Production").
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the start, usually port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL (implicit TLS), not both")
+# a mail server that does not answer fails the send (which the task retries) rather than
+# holding a worker for ever
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "20"))
