@@ -14,6 +14,8 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "ingest-drain-spool": {"task": "ingest.drain_spool", "schedule": 5.0},
     "alarms-escalate": {"task": "alarms.escalate", "schedule": 15.0},
+    # notifications that could not be queued while Redis was down
+    "alarms-requeue": {"task": "alarms.requeue", "schedule": 15.0},
     # start maintenance windows on time, end them and page their alarms still open
     "maintenance-windows-due": {"task": "maintenance.windows_due", "schedule": 60.0},
     "drills-advance-due": {"task": "drills.advance_due", "schedule": 5.0},

@@ -28,7 +28,7 @@ from django.db import transaction
 from heatops.tasking import record_once
 
 from .choices import EventKind
-from .models import Alarm, AlarmEvent, AlarmNotification, Webhook
+from .models import Alarm, AlarmEvent, AlarmNotification, UnqueuedNotification, Webhook
 from .notify import body_of, delivery_id, payload, recipients, sign, webhooks_for
 from .webhooks import WebhookRefused, WebhookUnresolvable, webhook_post
 
@@ -130,3 +130,16 @@ def alarm_webhook_send(*, alarm_id: int, transition: str, level: int, webhook_id
     response.raise_for_status()  # a 4xx/5xx is retried with backoff
     with transaction.atomic():
         _webhook_done(key, name=hook.name, now=now)
+
+
+def alarm_notifications_requeue(*, queue: Callable[[int, str, int], None], limit: int = 500) -> int:
+    """Queue again, oldest first, the notifications whose task could not be queued
+    (``UnqueuedNotification``), each removed once queued; how many were. ``queue(alarm_id,
+    transition, level)`` raises while the broker is still down: the rest stay for the next
+    run. Queued twice (a removal lost), a notification is still sent once (``alarm_notify``)."""
+    queued = 0
+    for item in UnqueuedNotification.objects.order_by("at", "pk")[:limit]:
+        queue(item.alarm_id, item.transition, item.level)
+        item.delete()
+        queued += 1
+    return queued

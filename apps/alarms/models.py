@@ -295,6 +295,26 @@ class AlarmNotification(models.Model):
         return f"alarm {self.alarm_id} {self.transition} level {self.level} by {self.channel}"
 
 
+class UnqueuedNotification(models.Model):
+    """A transition whose notification task could not be queued: the Celery broker (Redis)
+    was unreachable when the alarm changed. Kept here, in the database that holds the
+    alarm, and queued again by the ``alarms.requeue`` beat task once the broker answers
+    (``delivery.alarm_notifications_requeue``), so a Redis outage delays a page but
+    never loses it."""
+
+    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="+")
+    transition = models.CharField(max_length=14, choices=Transition.choices)
+    level = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(help_text="When queueing it failed.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"alarm {self.alarm_id} {self.transition} level {self.level}, not queued at {self.at}"
+
+
 class OnCall(models.Model):
     """Who is called for a site's alarms, level by level (the RACI issue replaces this)."""
 

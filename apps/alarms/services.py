@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.telemetry.live import ALARMS_UPDATE, site_group
 
 from .choices import OPEN_STATES, AlarmState, EventKind, Transition
-from .models import Alarm, AlarmEvent, AlarmRule, OnCall
+from .models import Alarm, AlarmEvent, AlarmRule, OnCall, UnqueuedNotification
 from .selectors import with_accountable
 
 # Sent inside the transaction of every alarm event (fired, acknowledged, ...): incidents
@@ -79,14 +79,19 @@ def _after_commit(
     def run():
         _broadcast(alarm.pk, None if in_place else transition)
         if transition and not alarm.in_maintenance:  # in maintenance: recorded, shown, not paged
+            level_ = level or alarm.escalation_level
             try:
-                alarm_notify_task.delay(alarm.pk, transition, level or alarm.escalation_level)
-            except Exception as exc:  # the broker (Redis) is down: the change stands, say so
+                alarm_notify_task.delay(alarm.pk, transition, level_)
+            except Exception as exc:  # the broker (Redis) is down: the change stands, the page waits
                 log.error(
-                    "alarm %s %s: notification not queued, the Celery broker is unreachable: %s",
+                    "alarm %s %s: notification not queued, the Celery broker is unreachable "
+                    "(kept, queued again once it answers): %s",
                     alarm.pk,
                     transition,
                     exc,
+                )
+                UnqueuedNotification.objects.create(
+                    alarm_id=alarm.pk, transition=transition, level=level_, at=timezone.now(), error=str(exc)
                 )
 
     transaction.on_commit(run)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from heatops.tasking import task
 
-from .delivery import alarm_notify, alarm_webhook_send
+from .delivery import alarm_notifications_requeue, alarm_notify, alarm_webhook_send
 from .services import alarm_escalate_due
 
 
@@ -37,3 +37,9 @@ def alarm_webhook_task(alarm_id: int, transition: str, level: int, webhook_id: i
 @task("alarms.escalate")
 def alarm_escalate_task() -> None:
     alarm_escalate_due()
+
+
+@task("alarms.requeue")
+def alarm_requeue_task() -> None:
+    """Notifications that could not be queued while the broker was down, queued now."""
+    alarm_notifications_requeue(queue=lambda *key: alarm_notify_task.delay(*key))

@@ -4,6 +4,7 @@ and then pages once."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from datetime import UTC, datetime
@@ -14,12 +15,14 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
+from kombu.exceptions import OperationalError
 
 from apps.accounts.models import SiteAccess
 from apps.alarms import services
-from apps.alarms.choices import EventKind, RuleKind
-from apps.alarms.models import AlarmEvent, AlarmNotification, AlarmRule, OnCall
-from apps.alarms.tasks import alarm_notify_task, alarm_webhook_task
+from apps.alarms.choices import AlarmState, EventKind, RuleKind
+from apps.alarms.models import AlarmEvent, AlarmNotification, AlarmRule, OnCall, UnqueuedNotification
+from apps.alarms.tasks import alarm_notify_task, alarm_requeue_task, alarm_webhook_task
+from heatops.devservices.base import free_port
 from heatops.tasking import retry_delays_s, retry_span_s
 from tests.mailservers import FailingOnce
 
@@ -132,3 +135,52 @@ def test_the_alarm_docs_give_the_webhook_retries_as_they_are():
         f"({retry_span_s(alarm_webhook_task)} s) in all"
     )
     assert said in text
+
+
+@contextlib.contextmanager
+def broker_unreachable():
+    """Celery's broker (Redis) down, as the pump and the web processes see it: tasks are
+    queued for real, not run eagerly, to a port nothing listens on."""
+    from heatops.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager = False
+    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    _forget_connections(app)
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        _forget_connections(app)
+
+
+def _forget_connections(app) -> None:
+    """Drop the connections made to the broker so far, as Celery does after a fork."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_a_page_that_could_not_be_queued_is_sent_once_the_broker_is_back(
+    rule, django_capture_on_commit_callbacks
+):
+    with broker_unreachable():
+        with django_capture_on_commit_callbacks(execute=True):
+            alarm = services.alarm_raise(rule=rule, value=0.0, detail="", now=datetime.now(UTC))
+        assert alarm.state == AlarmState.FIRING  # the alarm stands while its page waits
+        [waiting] = UnqueuedNotification.objects.all()
+        assert (waiting.alarm_id, waiting.transition, waiting.level) == (alarm.pk, "fired", 1)
+        with pytest.raises(OperationalError):  # still down: the beat task's run keeps it
+            alarm_requeue_task()
+        assert UnqueuedNotification.objects.count() == 1
+    assert mail.outbox == []
+    alarm_requeue_task()  # the broker answers again
+    assert [m.to for m in mail.outbox] == [["first@example.org"]]
+    assert UnqueuedNotification.objects.count() == 0
+    alarm_requeue_task()
+    assert len(mail.outbox) == 1
+
+
+def test_the_requeue_task_is_on_the_beat_schedule():
+    from heatops.celery import app
+
+    assert {e["task"] for e in app.conf.beat_schedule.values()} >= {"alarms.requeue"}
