@@ -36,6 +36,10 @@ DUMP_PATH_HOLDING = [
 ]
 
 
+# The site's own feed is fresh: its IT power has a recent point (any value holds).
+SITE_REPORTING = [{"measurement": "facility", "field": "it_power_kw", "tags": {}, "op": ">=", "value": 0}]
+
+
 def default_rules(site: Site) -> list[dict]:
     rules = []
     limits = plant_limits(site.assets.all())
@@ -100,7 +104,7 @@ def default_rules(site: Site) -> list[dict]:
             )
         )
     low, high = DELTA_T_BAND_K
-    for node in site.assets.filter(kind=AssetKind.NODE):
+    for node in site.assets.filter(kind=AssetKind.NODE).order_by("pk"):
         rules.append(
             dict(
                 name=f"{node.name} throttled",
@@ -117,6 +121,23 @@ def default_rules(site: Site) -> list[dict]:
                 "its coolant is too warm. Check its rack's inlet temperature and the primary loop; move or "
                 "pause work on it if it persists.",
                 runbook_hint="Overheating",
+            )
+        )
+        rules.append(
+            dict(
+                name=f"{node.name} not reporting",
+                kind=RuleKind.STALE,
+                severity=Severity.MINOR,
+                domain=Domain.COMPUTE,
+                asset=node,
+                measurement="node",
+                field="power_kw",
+                tags={"asset": node.slug},
+                stale_after_s=120,
+                conditions=SITE_REPORTING,
+                meaning=f"{node.name} has sent nothing for two minutes while the rest of the site reports: it is "
+                "off, taken out of its rack, or its agent has stopped. Its share of the heat is missing from the "
+                "loop. Check the rack; if it was removed on purpose, put it under maintenance or retire it.",
             )
         )
     rules.append(

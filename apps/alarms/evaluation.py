@@ -122,11 +122,22 @@ class Evaluator:
         ]
         return not all(h is True for h in held)
 
+    def _whiles(self, rule: AlarmRule, mem: RuleMemory, readings, now_s) -> bool:
+        """Whether every "while" condition of a stale rule holds (none: True). One that
+        cannot be judged, its own data stale, does not hold."""
+        return all(
+            self._condition(rule, mem, i, c, readings, now_s) is True for i, c in enumerate(rule.conditions)
+        )
+
     # judging ------------------------------------------------------------------------
 
     def _raw(self, rule: AlarmRule, mem: RuleMemory, readings: SiteReadings, now_s: float) -> Judgement:
         kind = rule.kind
         if kind == RuleKind.STALE:
+            # "while" conditions: judged only while they hold, e.g. while the rest of the
+            # site reports (a silent site is its own alarm, not one per server)
+            if not self._whiles(rule, mem, readings, now_s):
+                return Judgement(None)
             value, t = self._read(readings, rule.measurement, rule.field, rule.tags, now_s)
             if t is None:
                 return Judgement(True, None, "no data at all")

@@ -18,8 +18,9 @@ DEFAULT_CHECKLIST = {
         "A failed sensor is seen and its readings are not trusted: the plant runs on the others.",
     ),
     Scenario.TELEMETRY_LOST: ("Site telemetry missing", "loss-of-network", 240, ""),
+    # the simulator takes out the first rack's first node: its "not reporting" rule
     Scenario.SERVER_REMOVED: (
-        None,
+        "* not reporting",
         None,
         300,
         "The other servers carry on; the rack's power and heat fall by the server's share; "

@@ -22,7 +22,7 @@ RECORDED = {
     "consumer_offline": (StepResult.PASSED, 33),
     "sensor_failed": (StepResult.FAILED, None),
     "telemetry_lost": (StepResult.PASSED, 127),
-    "server_removed": (StepResult.FAILED, None),
+    "server_removed": (StepResult.PASSED, 131),
     "overheating": (StepResult.PASSED, 168),
 }
 

@@ -107,3 +107,53 @@ def test_a_consumer_not_absorbing_heat_is_an_alarm_unless_the_dump_path_holds_th
     if fires:
         message = Alarm.objects.get(title=CONSUMER_RULE).message
         assert "loop.return_temp_c rising" in message and "tank.soc_pct = 97" in message
+
+
+def test_a_server_gone_quiet_while_its_site_reports_raises_its_not_reporting_alarm(
+    influx, pool, now, django_capture_on_commit_callbacks
+):
+    """Node A1 stops after its first point; node A2 and the facility feed go on."""
+    a1, a2 = pool.assets.filter(kind="node").order_by("pk")[:2]
+    handler = evaluation.AlarmEvaluation()
+    start = now - timedelta(minutes=10)
+
+    def second(seconds: int, *, a1_too: bool) -> None:
+        at = start + timedelta(seconds=seconds)
+        points = [
+            Point("facility", {"site": "pool"}, {"it_power_kw": 40.0}, at),
+            Point("node", {"site": "pool", "asset": a2.slug}, {"power_kw": 5.0}, at),
+        ]
+        if a1_too:
+            points.append(Point("node", {"site": "pool", "asset": a1.slug}, {"power_kw": 5.0}, at))
+        influx.write(points)
+        with django_capture_on_commit_callbacks(execute=True):
+            tick(influx, handler, at)
+
+    second(0, a1_too=True)
+    for s in range(10, 121, 10):
+        second(s, a1_too=False)
+    assert f"{a1.name} not reporting" not in open_titles()  # two minutes exactly: not yet
+    second(130, a1_too=False)
+    assert open_titles() >= {f"{a1.name} not reporting"}
+    assert f"{a2.name} not reporting" not in open_titles()
+    alarm = Alarm.objects.get(title=f"{a1.name} not reporting")
+    assert (alarm.asset, alarm.domain, alarm.severity) == (a1, "compute", "minor")
+    second(140, a1_too=True)  # back in its rack
+    assert f"{a1.name} not reporting" not in open_titles()
+
+
+def test_a_whole_site_gone_quiet_is_one_telemetry_alarm_not_one_per_server(
+    influx, pool, now, django_capture_on_commit_callbacks
+):
+    nodes = list(pool.assets.filter(kind="node"))
+    handler = evaluation.AlarmEvaluation()
+    start = now - timedelta(minutes=10)
+    points = [Point("facility", {"site": "pool"}, {"it_power_kw": 40.0}, start)]
+    points += [Point("node", {"site": "pool", "asset": n.slug}, {"power_kw": 5.0}, start) for n in nodes]
+    influx.write(points)
+    for s in range(0, 301, 10):  # nothing arrives for five minutes
+        with django_capture_on_commit_callbacks(execute=True):
+            tick(influx, handler, start + timedelta(seconds=s))
+    titles = open_titles()
+    assert "Site telemetry missing" in titles
+    assert not {t for t in titles if t.endswith("not reporting")}
