@@ -73,7 +73,7 @@ class AlarmRule(models.Model):
     conditions = models.JSONField(
         default=list,
         blank=True,
-        help_text='Band: the "while" conditions; compound: all conditions. Each: '
+        help_text='Band and stale: the "while" conditions; compound: all conditions. Each: '
         '{"measurement", "field", "tags", "op" (> < >= <= rising falling steady), "value"} '
         "(for rising/falling/steady, value is a rate per minute). A compound rule may add "
         '{"unless": [conditions]}: it does not fire while all of those hold (a safe state '
