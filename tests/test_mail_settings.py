@@ -1,14 +1,9 @@
 """The production settings send mail through the SMTP server the environment names."""
 
-import os
-import secrets
 import socketserver
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.prodsettings import manage, prod_env
 
 
 class _Smtp(socketserver.StreamRequestHandler):
@@ -53,25 +48,13 @@ def test_prod_settings_send_through_email_host_and_port(tmp_path):
     server.messages = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "heatops.settings.prod",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "heatops.example",
-            "HEATOPS_VAR": str(tmp_path),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(server.server_address[1]),
-            "DEFAULT_FROM_EMAIL": "heatops <alarms@heatops.example>",
-        }
-        done = subprocess.run(
-            [sys.executable, "manage.py", "sendtestemail", "on-call@heatops.example"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+        env = prod_env(
+            tmp_path,
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(server.server_address[1]),
+            DEFAULT_FROM_EMAIL="heatops <alarms@heatops.example>",
         )
+        done = manage("sendtestemail", "on-call@heatops.example", env=env)
     finally:
         server.shutdown()
         server.server_close()
@@ -83,17 +66,6 @@ def test_prod_settings_send_through_email_host_and_port(tmp_path):
 
 
 def test_prod_settings_refuse_starttls_and_implicit_tls_together(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "heatops.settings.prod",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "heatops.example",
-        "HEATOPS_VAR": str(tmp_path),
-        "EMAIL_USE_TLS": "1",
-        "EMAIL_USE_SSL": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    done = manage("check", env=prod_env(tmp_path, EMAIL_USE_TLS="1", EMAIL_USE_SSL="1"))
     assert done.returncode != 0
     assert "EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL (implicit TLS), not both" in done.stderr
