@@ -140,7 +140,10 @@ class Evaluator:
                 return Judgement(None)
             value, t = self._read(readings, rule.measurement, rule.field, rule.tags, now_s)
             if t is None:
-                return Judgement(True, None, "no data at all")
+                # with "while" conditions the rule is about a series that stopped while the
+                # others go on: one never seen (nothing in the pump's first read, 7 d back)
+                # is not instrumented, not stopped
+                return Judgement(None) if rule.conditions else Judgement(True, None, "no data at all")
             age = now_s - t
             return Judgement(age > rule.stale_after_s, age, f"last reading {age:.0f} s ago")
         if kind == RuleKind.COMPOUND:

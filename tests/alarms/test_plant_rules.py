@@ -157,3 +157,16 @@ def test_a_whole_site_gone_quiet_is_one_telemetry_alarm_not_one_per_server(
     titles = open_titles()
     assert "Site telemetry missing" in titles
     assert not {t for t in titles if t.endswith("not reporting")}
+
+
+def test_servers_never_instrumented_raise_nothing_while_the_site_reports(
+    influx, pool, now, django_capture_on_commit_callbacks
+):
+    handler = evaluation.AlarmEvaluation()
+    start = now - timedelta(minutes=10)
+    for s in range(0, 301, 10):  # the site reports; no node has ever sent a point
+        at = start + timedelta(seconds=s)
+        influx.write([Point("facility", {"site": "pool"}, {"it_power_kw": 40.0}, at)])
+        with django_capture_on_commit_callbacks(execute=True):
+            tick(influx, handler, at)
+    assert not {t for t in open_titles() if t.endswith("not reporting")}
