@@ -3,7 +3,7 @@ concurrent websocket clients, by the two ways readings reach heatops, beside a b
 Channels echo over the same Redis channel layer, in one run on the same machine.
 
     python -m bench.live [--clients 1000] [--sites 200] [--seconds 20] [--warmup 5]
-                         [--webs 2] [--client-procs 3]
+                         [--webs 2] [--client-procs 3] [--agent-procs 2]
 
 The whole product runs as deploy/run starts it (InfluxDB, Redis, ``--webs`` Daphne
 processes, the telemetry pump, each its own process; heatops.devstack), with copies of the
@@ -12,7 +12,9 @@ runs, every site sends a `facility` point once a second, stamped with the wall c
 
 - ingest: each site's agent POSTs its point to /ingest/<site>/write with its own token,
   at its own fixed phase within the second (agents are not in phase with each other or
-  with the pump); heatops pushes it to the pages once InfluxDB has stored it;
+  with the pump); heatops pushes it to the pages once InfluxDB has stored it. The agents
+  run in ``--agent-procs`` processes of their own, each a minimal kept-alive HTTP/1.1
+  client (an agent gives up on an answer after 10 s and reconnects);
 - direct: one batch for every site written straight into InfluxDB, each second offset by
   a random fraction of a pump tick; the pump's next read shows it.
 
@@ -169,6 +171,90 @@ async def write_points(
         slot += 1.0
 
 
+POST_TIMEOUT_S = 10  # an agent gives up on an answer after this long, and reconnects
+
+
+async def _post(stream: list, host: str, port: int, request: bytes) -> int:
+    """One POST on a kept-alive HTTP/1.1 connection (opened, or reopened, as needed); the
+    status. A minimal client: httpx's pool scans every connection per request, which at
+    hundreds of agents in one process made the bench, not heatops, the bottleneck."""
+    if not stream:
+        stream.extend(await asyncio.open_connection(host, port))
+    reader, writer = stream
+    try:
+        writer.write(request)
+        await writer.drain()
+        status = int((await reader.readline()).split()[1])
+        length, close = 0, False
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        if length:
+            await reader.readexactly(length)
+    except BaseException:
+        writer.close()
+        stream.clear()
+        raise
+    if close:
+        writer.close()
+        stream.clear()
+    return status
+
+
+async def _agents(conn: Connection, agents: list[tuple[str, str, str, float]], seed: int) -> None:
+    """The agents of one agent process, each (site, ingest URL, token, phase in the second),
+    until told to stop; then send back what was accepted, answer times and failures."""
+    loop, rng = asyncio.get_running_loop(), random.Random(seed)
+    stop = asyncio.Event()
+    sent: list[tuple[str, int]] = []
+    answer_ms: list[float] = []
+    failures: Counter = Counter()
+
+    async def agent(slug: str, url: str, token: str, phase: float) -> None:
+        address, path = url.removeprefix("http://").split("/", 1)
+        host, port = address.rsplit(":", 1)
+        stream: list = []
+        slot = loop.time() + phase
+        while not await stopped(stop, slot - loop.time()):
+            t = int(now_ms())
+            it_kw = rng.uniform(10, 20)
+            body = f"facility,site={slug} it_power_kw={it_kw:.3f},total_power_kw={it_kw * 1.15:.3f} {t}\n".encode()
+            request = (
+                f"POST /{path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Token {token}\r\n"
+                f"Content-Type: text/plain\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+            try:
+                status = await asyncio.wait_for(_post(stream, host, int(port), request), POST_TIMEOUT_S)
+                answer_ms.append(now_ms() - t)
+                if status == 204:
+                    sent.append((slug, t))
+                else:
+                    failures[f"HTTP {status}"] += 1
+            except (OSError, TimeoutError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
+                failures[type(exc).__name__] += 1
+            slot += 1.0
+        if stream:
+            stream[1].close()
+
+    tasks = [asyncio.create_task(agent(*a)) for a in agents]
+    conn.send("started")
+    await asyncio.to_thread(conn.recv)
+    stop.set()
+    await asyncio.gather(*tasks)
+    conn.send((sent, answer_ms, dict(failures)))
+
+
+def agent_process(conn: Connection, agents: list, seed: int) -> None:
+    try:
+        asyncio.run(_agents(conn, agents, seed))
+    except Exception as exc:
+        conn.send(f"agent process failed: {exc!r}")
+
+
 async def post_points(
     web_urls: list[str],
     tokens: dict[str, str],
@@ -176,35 +262,45 @@ async def post_points(
     sent: list,
     stop: asyncio.Event,
     answer_ms: list[float],
+    procs: int,
 ) -> None:
     """Every site's agent POSTs a `facility` point a second to the ingest endpoint, stamped
-    now, at the site's own fixed phase within the second, to the web processes in turn."""
+    now, at the site's own fixed phase within the second, to the web processes in turn.
+    The agents run in ``procs`` processes of their own, so the bench is not the bottleneck."""
     rng = random.Random(7)
-    limits = httpx.Limits(max_connections=len(slugs), max_keepalive_connections=len(slugs))
-    failures = Counter()
-    async with httpx.AsyncClient(trust_env=False, timeout=30, limits=limits) as http:
-
-        async def agent(i: int, slug: str) -> None:
-            url = f"{web_urls[i % len(web_urls)]}/ingest/{slug}/write?precision=ms"
-            headers = {"Authorization": f"Token {tokens[slug]}"}
-            loop = asyncio.get_running_loop()
-            slot = loop.time() + rng.random()
-            while not await stopped(stop, slot - loop.time()):
-                t = int(now_ms())
-                it_kw = rng.uniform(10, 20)
-                body = f"facility,site={slug} it_power_kw={it_kw:.3f},total_power_kw={it_kw * 1.15:.3f} {t}\n"
-                try:
-                    answer = await http.post(url, content=body, headers=headers)
-                    answer_ms.append(now_ms() - t)
-                    if answer.status_code == 204:
-                        sent.append((slug, t))
-                    else:
-                        failures[f"HTTP {answer.status_code}"] += 1
-                except httpx.HTTPError as exc:
-                    failures[type(exc).__name__] += 1
-                slot += 1.0
-
-        await asyncio.gather(*(agent(i, slug) for i, slug in enumerate(slugs)))
+    agents = [
+        (slug, f"{web_urls[i % len(web_urls)]}/ingest/{slug}/write?precision=ms", tokens[slug], rng.random())
+        for i, slug in enumerate(slugs)
+    ]
+    ctx = multiprocessing.get_context("spawn")
+    pipes = []
+    for n in range(procs):
+        ours, theirs = ctx.Pipe()
+        proc = ctx.Process(target=agent_process, args=(theirs, agents[n::procs], n), daemon=True)
+        proc.start()
+        pipes.append((proc, ours))
+    failures: Counter = Counter()
+    try:
+        for _, conn in pipes:
+            said = await asyncio.to_thread(conn.recv)
+            if said != "started":
+                raise RuntimeError(said)
+        await stop.wait()
+        for _, conn in pipes:
+            conn.send("stop")
+        for proc, conn in pipes:
+            said = await asyncio.to_thread(conn.recv)
+            if isinstance(said, str):
+                raise RuntimeError(said)
+            accepted, answers, failed = said
+            sent.extend(accepted)
+            answer_ms.extend(answers)
+            failures.update(failed)
+            proc.join(timeout=10)
+    finally:
+        for proc, _ in pipes:
+            if proc.is_alive():
+                proc.terminate()
     if failures:
         print(f"  ingest POSTs that failed: {dict(failures)}", file=sys.stderr)
 
@@ -479,7 +575,9 @@ async def run(
     layer = RedisChannelLayer(hosts=[s.redis_url])
     answer_ms: list[float] = []  # how long each ingest POST took to be answered
     producers = {
-        "ingest": lambda sent, stop: post_points(webs, tokens, slugs, sent, stop, answer_ms),
+        "ingest": lambda sent, stop: post_points(
+            webs, tokens, slugs, sent, stop, answer_ms, args.agent_procs
+        ),
         "direct": lambda sent, stop: write_points(influx, slugs, args.tick, sent, stop),
     }
     results = []
@@ -529,6 +627,7 @@ def main() -> None:
     parser.add_argument("--paths", default="ingest,direct", help="ingest, direct or both")
     parser.add_argument("--webs", type=int, default=2, help="Daphne processes, for heatops and for the echo")
     parser.add_argument("--client-procs", type=int, default=3, help="processes the clients run in")
+    parser.add_argument("--agent-procs", type=int, default=2, help="processes the ingest agents run in")
     parser.add_argument("--warmup", type=float, default=5, help="seconds connected before measuring")
     parser.add_argument("--seconds", type=float, default=20, help="measurement window per run")
     parser.add_argument("--grace", type=float, default=2, help="seconds to wait for late arrivals")
