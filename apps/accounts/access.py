@@ -9,15 +9,23 @@ in the cache (Redis), where every web process sees it:
 - a per-session mark when that session logs out.
 
 A consumer takes an ``AccessStamp`` before it checks access at connect, and before it
-forwards each event asks ``access_unchanged``: one cache round trip. If anything changed
-it closes the socket (4403) and the page reloads, which checks access afresh.
+forwards each event asks ``access_unchanged``. If anything changed it closes the socket
+(4403) and the page reloads, which checks access afresh.
+
+The checks of one web process are read together (``_Reads``): one event reaches every
+socket of a site at once, and a process holding hundreds of sockets would otherwise make
+hundreds of cache round trips for it, each through a thread. A check waits for the next
+read that starts after it was asked for, never for one already under way, so what it
+answers is as fresh as a read of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import uuid
+import weakref
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -73,14 +81,58 @@ async def access_stamp(scope) -> AccessStamp | None:
     return AccessStamp(key, version, session_key)
 
 
+class _Reads:
+    """The access checks of one event loop, read from the cache together: at most one read
+    under way; the checks asked for meanwhile wait together for the next one."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.answer: asyncio.Future | None = None  # of the next read, not yet started
+        self.reading = False
+        self.task: asyncio.Task | None = None  # held: the loop keeps only a weak reference
+
+    async def get_many(self, keys: list[str]) -> dict:
+        if self.answer is None:
+            self.answer = asyncio.get_running_loop().create_future()
+            self.answer.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved
+            if not self.reading:
+                self.reading = True
+                self.task = asyncio.get_running_loop().create_task(self._read())
+        self.keys.update(keys)
+        values = await asyncio.shield(self.answer)
+        return {k: values[k] for k in keys if k in values}
+
+    async def _read(self) -> None:
+        try:
+            while self.answer is not None:
+                keys, answer = list(self.keys), self.answer
+                self.keys, self.answer = set(), None
+                try:
+                    answer.set_result(await cache.aget_many(keys))
+                except asyncio.CancelledError:
+                    answer.cancel()
+                    raise
+                except Exception as exc:
+                    answer.set_exception(exc)
+        finally:  # cancelled (the loop is closing): nothing waits for a read never made
+            if self.answer is not None:
+                self.answer.cancel()
+            self.keys, self.answer, self.reading = set(), None, False
+
+
+_reads: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Reads] = weakref.WeakKeyDictionary()
+
+
 async def access_unchanged(stamp: AccessStamp | None) -> bool | None:
     """Whether nothing the socket's access depends on changed; None if the cache cannot
     be read (Redis down), for the socket to close and reconnect later, checking afresh."""
     if stamp is None:
         return False
     keys = [stamp.user_key, *([stamp.session_key] if stamp.session_key else [])]
+    loop = asyncio.get_running_loop()
+    reads = _reads.get(loop) or _reads.setdefault(loop, _Reads())
     try:
-        values = await cache.aget_many(keys)
+        values = await reads.get_many(keys)
     except Exception:
         return None  # cannot tell: close, and let the reconnect check afresh
     if stamp.session_key and values.get(stamp.session_key):
