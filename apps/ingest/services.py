@@ -14,7 +14,6 @@ from apps.audit.services import audit_record
 from apps.sites.models import Site
 from apps.telemetry import schema
 from apps.telemetry.influx.client import get_client
-from apps.telemetry.influx.errors import InfluxUnavailable, InfluxWriteError
 from apps.telemetry.influx.escaping import duration_delta
 from apps.telemetry.influx.points import Point
 from apps.telemetry.lineprotocol import (
@@ -27,12 +26,12 @@ from apps.telemetry.lineprotocol import (
     parse_line,
     split_lines,
 )
-from apps.telemetry.push import push_accepted
 from heatops.tokens import token_digest, token_new, token_well_formed
 
 from . import token_cache
 from .models import IngestToken
 from .spool import get_spool, writer
+from .together import writes_together
 
 TOKEN_PREFIX = "hops_"
 MAX_REPORTED_REJECTIONS = 100
@@ -178,20 +177,15 @@ def _deliver(payload: bytes, precision: str, site_slug: str) -> None:
     """Have InfluxDB store the batch before the answer, or keep it durably in the spool.
 
     With nothing waiting in the spool the batch goes straight to InfluxDB, which answers
-    once its write-ahead log holds it. If InfluxDB does not take it (unreachable, slow,
+    once its write-ahead log holds it (with batches of other requests arriving at the
+    same moment, in one write: together.py). If InfluxDB does not take it (unreachable, slow,
     or refusing it), or batches are waiting before it (order is kept), it is kept in the
     spool (raises SpoolFull when that cannot take more), to be delivered by the
     background writer, or here and now when HEATOPS_INGEST_WRITE_BEHIND is off (the
     tests); a refusal is then set aside and raised there (spool.py)."""
     spool = get_spool()
-    if not spool.pending():
-        try:
-            get_client().write_lines(payload, precision=INFLUX_PRECISION[precision])
-        except (InfluxUnavailable, InfluxWriteError):
-            pass
-        else:
-            push_accepted(payload, precision=INFLUX_PRECISION[precision])  # on the live pages now
-            return
+    if not spool.pending() and writes_together.write(payload, INFLUX_PRECISION[precision]):
+        return  # stored, and pushed to the live pages (together.py)
     spool.put(payload, precision=INFLUX_PRECISION[precision], site=site_slug)
     if settings.HEATOPS_INGEST_WRITE_BEHIND:
         writer.wake()
