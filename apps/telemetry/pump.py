@@ -220,10 +220,15 @@ class TelemetryPump:
             next_at += tick_s
             if next_at - time.monotonic() <= 0:
                 next_at = time.monotonic()  # running late: do not try to catch up in a burst
+            if pushed is None:
+                time.sleep(max(next_at - time.monotonic(), 0))
+                continue
+            if next_at - time.monotonic() <= 0 and pushed.ok:
+                # running late: still take what the endpoint pushed, without waiting; else,
+                # while ticks take longer than tick_s, pushed points would wait in Redis
+                # for the next read, and the push only add work when it did come
+                self._wait_pushed(pushed, 0)
             while (delay := next_at - time.monotonic()) > 0:
-                if pushed is None:
-                    time.sleep(delay)
-                    break
                 self._wait_pushed(pushed, delay)
 
     def _wait_pushed(self, pushed: PushedPoints, delay: float) -> None:

@@ -1,8 +1,11 @@
 """The hand-over of ingested batches to the pump, on a real Redis: bounded by bytes."""
 
+import time
+
 import redis
 from django.conf import settings
 
+from apps.telemetry.pump import TelemetryPump
 from apps.telemetry.push import PushedPoints, push_accepted, push_key
 
 
@@ -52,3 +55,22 @@ def test_a_byte_count_left_behind_by_a_lost_list_corrects_itself(settings):
     push_accepted(_batch(20), precision="ms")
     push_accepted(_batch(21), precision="ms")
     assert _held() == [b"ms " + _batch(20), b"ms " + _batch(21)]
+
+
+def test_a_pump_whose_ticks_run_late_still_takes_pushed_points_between_them(influx, now):
+    """Ticks that take longer than the cadence leave no time to wait for pushes: the pump
+    takes what waits anyway, so pushed points do not wait for the next read."""
+    taken: list[set[str]] = []
+
+    def slow_tick(snapshot):
+        time.sleep(0.05)  # longer than the 10 ms cadence: every tick is late
+
+    pump = TelemetryPump(
+        client=influx, handlers=[slow_tick], push_handlers=[lambda s: taken.append(s.changed)]
+    )
+    t_ms = int(now.timestamp() * 1000)
+    push_accepted(f"facility,site=pool it_power_kw=12.5 {t_ms}".encode(), precision="ms")
+    pump.run(tick_s=0.01, max_ticks=3)
+
+    assert taken == [{"pool"}]
+    assert pump.state["pool"].value("facility", "it_power_kw") == 12.5
